@@ -1,0 +1,199 @@
+/**
+ * Resolves a stage's configuration from its layers, lowest precedence first (SPEC §8):
+ * built-in defaults < the stage config (`stages.config.json` entry or a stage package's generated config)
+ * < `--config <file>` < environment. Relative `localDir` values resolve against the working directory.
+ * Credentials are never read from or written to these files: the AWS SDK's default chain supplies them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { resolveZone } from '../time/zone.js';
+import {
+  DEFAULTS,
+  STAGE_NAME_PATTERN,
+  configFileSchema,
+  configOverrideSchema,
+  formatIssues,
+  type StageConfig,
+  type StageConfigInput,
+  type StageConfigOverride,
+} from './schema.js';
+
+/** Name of the workspace-level stage config, found by walking up from the working directory. */
+export const STAGES_FILE_NAME = 'stages.config.json';
+
+/** Fields a stage entry of `stages.config.json` may carry for the generator only; the runtime ignores them. */
+const GENERATOR_ONLY_FIELDS = ['recordType', 'description'] as const;
+
+export interface ResolveConfigOptions {
+  /** Stage name asked for (`--stage`); may be omitted when a layer names it. */
+  stage?: string;
+  /** The stage's own config (a stage package passes its generated config here). */
+  stageConfig?: StageConfigInput;
+  /** Path of a `--config` file. */
+  configFile?: string;
+  /** Path of the workspace stage config; default: the nearest `stages.config.json` above `cwd`. */
+  stagesFile?: string;
+  /** Environment to read overrides from. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Directory relative paths resolve against. Default: `process.cwd()`. */
+  cwd?: string;
+}
+
+/** Validates a stage name and explains the rule when it does not match. */
+export function assertStageName(name: string, source = 'stage'): string {
+  if (!STAGE_NAME_PATTERN.test(name)) {
+    throw new ConfigError(
+      `${source}: invalid stage name ${JSON.stringify(name)}; use ^[a-z][a-z0-9_]{0,62}$ (e.g. "merge", "pretty_print"), it becomes part of file paths and S3 keys`,
+      { code: 'E_STAGE_NAME' },
+    );
+  }
+  return name;
+}
+
+function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${what} ${path} cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'}); check the path`, { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${what} ${path} is not valid JSON (${(cause as Error).message}); fix the file`, { cause });
+  }
+}
+
+function parseLayer<T>(schema: z.ZodType<T>, value: unknown, source: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, source));
+  return result.data;
+}
+
+/** Reads and validates a `--config` file (unknown fields refused). */
+export function readConfigFile(path: string): StageConfigInput {
+  return parseLayer(configFileSchema, readJsonFile(path, 'config file'), `config file ${path}`);
+}
+
+const stagesFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  stages: z.array(z.record(z.string(), z.unknown())),
+});
+
+/** A stage entry of `stages.config.json`: the runtime fields plus generator-only metadata. */
+export interface StagesFileEntry extends StageConfigInput {
+  recordType?: string;
+  description?: string;
+}
+
+/** Reads `stages.config.json`: `{ "stages": [ { "stage": "merge", ... }, ... ] }`. */
+export function readStagesFile(path: string): StagesFileEntry[] {
+  const file = parseLayer(stagesFileSchema, readJsonFile(path, 'stage config'), `stage config ${path}`);
+  const seen = new Set<string>();
+  return file.stages.map((raw, index) => {
+    const runtime: Record<string, unknown> = { ...raw };
+    for (const field of GENERATOR_ONLY_FIELDS) delete runtime[field];
+    const entry = parseLayer(configFileSchema, runtime, `stage config ${path} stages[${index}]`);
+    if (seen.has(entry.stage)) throw new ConfigError(`stage config ${path}: stage "${entry.stage}" is listed twice; keep one entry`);
+    seen.add(entry.stage);
+    const meta: StagesFileEntry = { ...entry };
+    if (typeof raw['recordType'] === 'string') meta.recordType = raw['recordType'];
+    if (typeof raw['description'] === 'string') meta.description = raw['description'];
+    return meta;
+  });
+}
+
+/** The nearest `stages.config.json` at or above `dir`, if any. */
+export function findStagesFile(dir: string): string | undefined {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const candidate = join(current, STAGES_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+const ENV_FIELDS = {
+  ROTATING_S3_BUCKET: 'bucket',
+  ROTATING_S3_PREFIX: 'prefix',
+  ROTATING_S3_LOCAL_DIR: 'localDir',
+  ROTATING_S3_FETCH_LIMIT: 'fetchLimit',
+  ROTATING_S3_TIMEZONE: 'timezone',
+  ROTATING_S3_FORCE_PATH_STYLE: 'forcePathStyle',
+} as const;
+
+/** The environment layer. Empty variables count as unset, except the prefix where `""` means the bucket root. */
+export function readEnvLayer(env: NodeJS.ProcessEnv): StageConfigOverride {
+  const layer: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(ENV_FIELDS)) {
+    const value = env[name];
+    if (value === undefined || (value === '' && field !== 'prefix')) continue;
+    if (field === 'fetchLimit') {
+      if (!/^\d+$/.test(value.trim())) {
+        throw new ConfigError(`${name}=${JSON.stringify(value)} is not a whole number; set it to the number of fetches per rotation, e.g. 25`);
+      }
+      layer[field] = Number(value.trim());
+    } else if (field === 'forcePathStyle') {
+      const v = value.trim().toLowerCase();
+      if (v !== 'true' && v !== 'false') throw new ConfigError(`${name}=${JSON.stringify(value)} must be "true" or "false"`);
+      layer[field] = v === 'true';
+    } else {
+      layer[field] = value;
+    }
+  }
+  return parseLayer(configOverrideSchema, layer, 'environment');
+}
+
+function normalisePrefix(prefix: string): string {
+  return prefix.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/**
+ * Resolves and validates the full configuration of one stage. Throws ConfigError (exit 2) naming the
+ * field, the bad value and the layer it came from.
+ */
+export function resolveConfig(options: ResolveConfigOptions): StageConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  if (options.stage !== undefined) assertStageName(options.stage, '--stage');
+
+  const fileLayer = options.configFile === undefined ? undefined : readConfigFile(resolve(cwd, options.configFile));
+  const stage = options.stage ?? options.stageConfig?.stage ?? fileLayer?.stage;
+  if (stage === undefined) {
+    throw new ConfigError('no stage given; pass --stage <name> or --config <file> with a "stage" field');
+  }
+  if (fileLayer && fileLayer.stage !== stage) {
+    throw new ConfigError(`config file ${options.configFile} describes stage "${fileLayer.stage}", not "${stage}"; use a config file for "${stage}"`);
+  }
+
+  let stageLayer: StageConfigInput | undefined = options.stageConfig;
+  if (stageLayer && stageLayer.stage !== stage) {
+    throw new ConfigError(`the stage config describes stage "${stageLayer.stage}", not "${stage}"`);
+  }
+  if (!stageLayer) {
+    const stagesFile = options.stagesFile ?? findStagesFile(cwd);
+    const entry = stagesFile ? readStagesFile(stagesFile).find((s) => s.stage === stage) : undefined;
+    if (entry) {
+      const { recordType: _r, description: _d, ...runtime } = entry;
+      stageLayer = runtime;
+    } else if (!fileLayer) {
+      const where = stagesFile ? `in ${stagesFile}` : `(no ${STAGES_FILE_NAME} found above ${cwd})`;
+      throw new ConfigError(`stage "${stage}" is not configured ${where}; add it there (npm run generate:stage -- --name ${stage}) or pass --config <file>`);
+    }
+  }
+
+  const merged = { ...DEFAULTS, ...stageLayer, ...fileLayer, ...readEnvLayer(env), stage };
+  const zone = resolveZone(merged.timezone, 'timezone');
+  return {
+    stage,
+    bucket: merged.bucket,
+    prefix: normalisePrefix(merged.prefix),
+    localDir: resolve(cwd, merged.localDir ?? join('logs', stage)),
+    fetchLimit: merged.fetchLimit,
+    timezone: zone.id(),
+    recordsPath: merged.recordsPath,
+    recordIdField: merged.recordIdField,
+    forcePathStyle: merged.forcePathStyle,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * @rotating-s3/core — the shared engine of every stage package. This is the package's only public door.
+ *
+ * @example
+ * ```ts
+ * import { createStageLogger, resolveConfig } from '@rotating-s3/core';
+ * const logger = createStageLogger(resolveConfig({ stage: 'merge' }));
+ * const result = await logger.logFetch({ matches: [{ match_id: 'm1' }] });
+ * ```
+ */
+export { resolveConfig, readConfigFile, readStagesFile, findStagesFile, assertStageName, STAGES_FILE_NAME } from './config/load.js';
+export type { ResolveConfigOptions, StagesFileEntry } from './config/load.js';
+export { STAGE_NAME_PATTERN, DEFAULTS, isJsonPointer, configFileSchema } from './config/schema.js';
+export type { StageConfig, StageConfigInput } from './config/schema.js';
+export { RotatingS3Error, ConfigError, InputError, LocalIoError, S3Error } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { createStageLogger } from './logger/stage-logger.js';
+export type { StageLogger, StageLoggerOptions, LogFetchOptions, LogResult, FlushResult, StageStatus, UploadReport } from './logger/stage-logger.js';
+export { FETCH_ID_PATTERN } from './logger/fetch-id.js';
+export { BlockScanner, formatBlock } from './local/bookended.js';
+export type { BlockMeta, ScannedBlock, TornSegment, ScanEvent } from './local/bookended.js';
+export { scanLog, readLog, logFilePaths } from './local/log-file.js';
+export type { DurableFs } from './local/durable-fs.js';
+export { nodeDurableFs } from './local/durable-fs.js';
+export { countRecords, extractRecords, resolvePointer, parsePayload } from './records/records.js';
+export type { Payload } from './records/records.js';
+export { dailyObjectKey, applyUpload, serializeDailyObject, validateDailyObject } from './s3/daily-object.js';
+export type { DailyObject, DailyMetadata, UploadEntry, FetchEntry } from './s3/daily-object.js';
+export type { DailyObjectStore, AppendOutcome } from './s3/daily-store.js';
+export { systemClock, fixedClock, parseInstant } from './time/clock.js';
+export { formatTimestamp, localDateOf } from './time/zone.js';
+export { runCli } from './cli/main.js';
+export type { CliOptions } from './cli/main.js';
+export type { DoctorReport, DoctorCheck } from './doctor/doctor.js';

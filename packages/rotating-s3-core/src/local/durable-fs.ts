@@ -1,0 +1,60 @@
+/**
+ * The file operations whose ordering keeps the local files consistent across a crash. They come in
+ * through `DurableFs` so tests can inject faults (ENOSPC, EROFS) without touching real disks.
+ *
+ * - append: open O_APPEND → write → fsync → close. A crash leaves a prefix of the data (a torn tail).
+ * - writeAtomic: temp file → fsync → rename → fsync directory. A crash leaves the old or the new file.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, truncate as fsTruncate } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+
+export interface DurableFs {
+  /** Appends `data` to `path` (created 0600 if missing) and fsyncs before resolving. */
+  append(path: string, data: string | Buffer): Promise<void>;
+  /** Replaces `path` atomically with `data` (mode 0600) and fsyncs the file and its directory. */
+  writeAtomic(path: string, data: string | Buffer): Promise<void>;
+  /** Truncates `path` to `size` bytes and fsyncs. */
+  truncate(path: string, size: number): Promise<void>;
+  /** Creates a private directory (0700) and its parents. */
+  ensureDir(path: string): Promise<void>;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The real file system. */
+export const nodeDurableFs: DurableFs = {
+  async append(path, data) {
+    const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  async writeAtomic(path, data) {
+    await writeFileAtomic(path, data, { mode: 0o600, fsync: true });
+    await fsyncDir(dirname(path));
+  },
+  async truncate(path, size) {
+    await fsTruncate(path, size);
+    const handle = await open(path, constants.O_RDWR);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  async ensureDir(path) {
+    await mkdir(path, { recursive: true, mode: 0o700 });
+  },
+};

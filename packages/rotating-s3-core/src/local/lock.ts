@@ -1,0 +1,53 @@
+/**
+ * One writer at a time per stage on a host: `log`, `flush` and repairs hold `<localDir>/<stage>.lock`
+ * (a proper-lockfile directory lock, refreshed every second). A lock left by a killed process is taken
+ * over once it is older than `STALE_MS`.
+ */
+import lockfile from 'proper-lockfile';
+import { join } from 'node:path';
+import { LocalIoError } from '../errors.js';
+
+const STALE_MS = 5_000;
+const UPDATE_MS = 1_000;
+/** Waiting up to ~2 minutes covers a slow rotation by another process. */
+const RETRIES = { retries: 240, minTimeout: 20, maxTimeout: 500, factor: 1.3, randomize: true };
+
+export function lockPath(localDir: string, stage: string): string {
+  return join(localDir, `${stage}.lock`);
+}
+
+/** Runs `fn` while holding the stage lock. */
+export async function withStageLock<T>(localDir: string, stage: string, fn: () => Promise<T>): Promise<T> {
+  const path = lockPath(localDir, stage);
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(localDir, {
+      lockfilePath: path,
+      realpath: false,
+      stale: STALE_MS,
+      update: UPDATE_MS,
+      retries: RETRIES,
+      onCompromised: () => {
+        // Another process took the lock over (ours went stale): our writes could now interleave, so stop.
+        process.stderr.write(`rotating-s3: lock ${path} was taken over by another process while held; aborting to keep the log consistent\n`);
+        process.exit(1);
+      },
+    });
+  } catch (cause) {
+    throw new LocalIoError(`cannot take the stage lock ${path} (${(cause as Error).message}); another process holds it — wait, or remove it if no rotating-s3 process is running`, { cause, code: 'E_LOCK' });
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** Whether a lock exists and whether it is stale (for `status` and `doctor`). */
+export async function inspectLock(localDir: string, stage: string): Promise<{ locked: boolean }> {
+  try {
+    return { locked: await lockfile.check(localDir, { lockfilePath: lockPath(localDir, stage), realpath: false, stale: STALE_MS }) };
+  } catch {
+    return { locked: false };
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The stage's local bookended file `<localDir>/<stage>_fetches.log` and its quarantine
+ * `<localDir>/<stage>_quarantine.log` (format: bookended.ts).
+ *
+ * Write order that keeps "nothing lost, nothing merged" across a crash:
+ * - a fetch is one `append` (write + fsync) of a whole block;
+ * - torn bytes are first appended (fsync) to the quarantine file with a header naming where they came
+ *   from, and only then cut from the log (truncate for a tail, atomic rewrite otherwise);
+ * - uploaded blocks are removed by an atomic rewrite that keeps every other byte range, in order.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BlockScanner, type ScanEvent, type ScannedBlock, type TornSegment } from './bookended.js';
+import type { DurableFs } from './durable-fs.js';
+
+export interface LogFilePaths {
+  log: string;
+  quarantine: string;
+}
+
+export function logFilePaths(localDir: string, stage: string): LogFilePaths {
+  return { log: join(localDir, `${stage}_fetches.log`), quarantine: join(localDir, `${stage}_quarantine.log`) };
+}
+
+/** Size and inode of a file, or undefined when it does not exist. */
+export async function fileIdentity(path: string): Promise<{ size: number; ino: number } | undefined> {
+  try {
+    const s = await stat(path);
+    return { size: s.size, ino: s.ino };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Streams the scan events of `path` from byte `from` (a block boundary); memory bounded by one block. */
+export async function* scanLog(path: string, from = 0): AsyncGenerator<ScanEvent> {
+  const scanner = new BlockScanner(from);
+  let stream;
+  try {
+    stream = createReadStream(path, { start: from, highWaterMark: 1 << 20 });
+    for await (const chunk of stream) yield* scanner.push(chunk as Buffer);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  yield* scanner.end();
+}
+
+/** All valid blocks and torn segments of `path` from `from`. */
+export async function readLog(path: string, from = 0): Promise<{ blocks: ScannedBlock[]; torn: TornSegment[] }> {
+  const blocks: ScannedBlock[] = [];
+  const torn: TornSegment[] = [];
+  for await (const event of scanLog(path, from)) {
+    if (event.kind === 'block') blocks.push(event.block);
+    else torn.push(event.segment);
+  }
+  return { blocks, torn };
+}
+
+/** Reads bytes [start, end) of a file. */
+export async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+  if (end <= start) return Buffer.alloc(0);
+  const parts: Buffer[] = [];
+  for await (const chunk of createReadStream(path, { start, end: end - 1 })) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Copies each torn segment to the quarantine file (durably) and then removes them from the log.
+ * Returns the new size of the log.
+ */
+export async function quarantineSegments(
+  fs: DurableFs,
+  paths: LogFilePaths,
+  segments: TornSegment[],
+  logSize: number,
+  nowText: string,
+): Promise<number> {
+  if (segments.length === 0) return logSize;
+  for (const segment of segments) {
+    const bytes = await readRange(paths.log, segment.start, segment.end);
+    const header = `=== QUARANTINED ${nowText} | from ${paths.log} bytes ${segment.start}-${segment.end} | ${segment.reason} ===\n`;
+    await fs.append(paths.quarantine, Buffer.concat([Buffer.from(header), bytes, Buffer.from(bytes.at(-1) === 0x0a ? '' : '\n')]));
+  }
+  const onlyTail = segments.length === 1 && segments[0]!.end === logSize;
+  if (onlyTail) {
+    await fs.truncate(paths.log, segments[0]!.start);
+    return segments[0]!.start;
+  }
+  return removeRanges(fs, paths.log, segments, logSize);
+}
+
+/** Atomically rewrites `path` without the given byte ranges; returns the new size. */
+export async function removeRanges(fs: DurableFs, path: string, ranges: Array<{ start: number; end: number }>, size: number): Promise<number> {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const keep: Buffer[] = [];
+  let cursor = 0;
+  for (const range of sorted) {
+    if (range.start > cursor) keep.push(await readRange(path, cursor, range.start));
+    cursor = Math.max(cursor, range.end);
+  }
+  if (cursor < size) keep.push(await readRange(path, cursor, size));
+  const data = Buffer.concat(keep);
+  await fs.writeAtomic(path, data);
+  return data.length;
+}

@@ -1,0 +1,507 @@
+/**
+ * The stage logger: appends fetches to the local bookended file, numbers them through the local day and
+ * rotates them into the S3 daily object. Every mutating call holds the stage lock and follows this order:
+ *
+ *   reconcile (adopt blocks appended after the last state write, quarantine torn bytes)
+ *   → day change? upload the old day's pending fetches to the old day's object, then restart numbering
+ *   → append the block + fsync  (the fetch and its number now exist)
+ *   → write the state atomically
+ *   → rotation due? per local date: upload → record ids in the uploaded index → remove the blocks
+ *     from the log → write the state.
+ *
+ * A kill at any point leaves either the old or the new truth on disk, and the next call repairs the gap
+ * (see local/state.ts). An upload is idempotent per fetch id (s3/daily-object.ts), so a retry after an
+ * ambiguous failure never duplicates a fetch in S3.
+ */
+import type { Clock } from '@js-joda/core';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { StageConfig } from '../config/schema.js';
+import { ConfigError, InputError, LocalIoError, RotatingS3Error, describeError } from '../errors.js';
+import { formatBlock, type ScannedBlock, type TornSegment } from '../local/bookended.js';
+import { crashPoint } from '../local/crash-point.js';
+import { nodeDurableFs, type DurableFs } from '../local/durable-fs.js';
+import { withStageLock } from '../local/lock.js';
+import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
+import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
+import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
+import { countRecords, parsePayload, type Payload } from '../records/records.js';
+import { dailyObjectKey, type FetchEntry } from '../s3/daily-object.js';
+import type { DailyObjectStore } from '../s3/daily-store.js';
+import { systemClock } from '../time/clock.js';
+import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
+import { assertFetchId, generateFetchId } from './fetch-id.js';
+import { createOpsLog, type OpsLog } from './ops-log.js';
+
+export interface StageLoggerOptions {
+  /** Source of the current instant. Default: the system clock. */
+  clock?: Clock;
+  /** Crash-safe file operations. Default: the real file system. */
+  fs?: DurableFs;
+  /** Where uploads go. Default: a conditional-rewrite store on an S3 client built from the environment. */
+  store?: DailyObjectStore;
+  /** S3 client for the default store (ignored when `store` is given). Default: built from the environment. */
+  s3Client?: S3Client;
+  /** Operational events. Default: `<localDir>/<stage>_events.jsonl` plus stderr at ROTATING_S3_LOG_LEVEL. */
+  opsLog?: OpsLog;
+}
+
+export interface LogFetchOptions {
+  /** Names the fetch; logging an id already logged is a no-op returning the original number. */
+  fetchId?: string;
+  /** Where a text payload came from, for error messages. Default: `"payload"`. */
+  source?: string;
+}
+
+/** One upload made by a rotation or flush. */
+export interface UploadReport {
+  date: string;
+  key: string;
+  upload_sequence: number;
+  upload_id: string | null;
+  fetches: number;
+  records: number;
+  /** False when S3 already held these fetches (a retried upload): nothing was appended. */
+  applied: boolean;
+}
+
+export interface UploadErrorInfo {
+  code: string;
+  message: string;
+}
+
+export interface LogResult {
+  fetch_id: string;
+  fetch_number: number;
+  date: string;
+  timestamp: string;
+  records: number;
+  /** True when the fetch id was already logged: nothing was written, the original number is returned. */
+  duplicate: boolean;
+  /** Fetches in the local file after this call. */
+  pending: number;
+  /** True when this call uploaded at least one batch. */
+  rotated: boolean;
+  /** Sequence of the last upload this call made in the fetch's daily object, else null. */
+  upload_sequence: number | null;
+  uploads: UploadReport[];
+  midnight?: { from: string; to: string };
+  upload_error?: UploadErrorInfo;
+}
+
+export interface FlushResult {
+  uploaded_fetches: number;
+  uploaded_records: number;
+  uploads: UploadReport[];
+  pending: number;
+  upload_error?: UploadErrorInfo;
+}
+
+export interface StageStatus {
+  stage: string;
+  timezone: string;
+  date: string;
+  fetch_number: number;
+  pending: number;
+  oldest_pending: string | null;
+  pending_dates: string[];
+  fetch_limit: number;
+  local_file: string;
+  local_file_bytes: number;
+  quarantine_file: string;
+  quarantine_bytes: number;
+  state_file: string;
+  daily_key: string;
+  bucket: string | null;
+  last_upload: StageState['lastUpload'];
+  last_error: StageState['lastError'];
+  last_midnight: StageState['lastMidnight'];
+  counters: StageState['counters'];
+  next_midnight: string;
+  /** True when the log changed after the last state write (a crash); the next log/flush repairs it. */
+  needs_repair: boolean;
+}
+
+export interface StageLogger {
+  readonly config: StageConfig;
+  /** Appends one fetch durably; rotates when `fetchLimit` fetches are pending. */
+  logFetch(payload: Payload | string, options?: LogFetchOptions): Promise<LogResult>;
+  /** Uploads every pending fetch now (one upload per local date). */
+  flush(): Promise<FlushResult>;
+  /** Local state of the stage, read without taking the lock. */
+  status(): Promise<StageStatus>;
+}
+
+/** Creates the logger of one stage. Production defaults are one call away: `createStageLogger(config)`. */
+export function createStageLogger(config: StageConfig, options: StageLoggerOptions = {}): StageLogger {
+  return new DefaultStageLogger(config, options);
+}
+
+class DefaultStageLogger implements StageLogger {
+  readonly config: StageConfig;
+  private readonly clock: Clock;
+  private readonly fs: DurableFs;
+  private readonly zone: ZoneId;
+  private readonly paths: LogFilePaths;
+  private readonly statePath: string;
+  private readonly indexPath: string;
+  private readonly ops: OpsLog;
+  private store: DailyObjectStore | undefined;
+
+  constructor(config: StageConfig, private readonly options: StageLoggerOptions) {
+    this.config = config;
+    this.clock = options.clock ?? systemClock();
+    this.fs = options.fs ?? nodeDurableFs;
+    this.zone = resolveZone(config.timezone);
+    this.paths = logFilePaths(config.localDir, config.stage);
+    this.statePath = statePath(config.localDir, config.stage);
+    this.indexPath = uploadedIndexPath(config.localDir, config.stage);
+    this.ops = options.opsLog ?? createOpsLog(config.localDir, config.stage);
+    this.store = options.store;
+  }
+
+  async logFetch(payload: Payload | string, options: LogFetchOptions = {}): Promise<LogResult> {
+    if (!this.config.bucket && !this.options.store) {
+      throw new ConfigError(`stage "${this.config.stage}" has no bucket; set ROTATING_S3_BUCKET or "bucket" in the stage config`);
+    }
+    const parsed = typeof payload === 'string' ? parsePayload(payload, options.source ?? 'payload') : checkPayload(payload);
+    const fetchIdGiven = options.fetchId === undefined ? undefined : assertFetchId(options.fetchId);
+    // Serialising a large payload is the expensive part: do it before taking the lock.
+    const payloadJson = JSON.stringify(parsed, null, 2);
+    const records = countRecords(parsed, this.config.recordsPath);
+
+    await this.fs.ensureDir(this.config.localDir).catch((cause) => {
+      throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
+    });
+    return withStageLock(this.config.localDir, this.config.stage, async () => {
+      const state = await this.reconcile();
+      if (fetchIdGiven !== undefined) {
+        const earlier = await this.findLogged(state, fetchIdGiven);
+        if (earlier) return { ...earlier, pending: state.pending.length, rotated: false, upload_sequence: null, uploads: [], duplicate: true };
+      }
+
+      const now = this.clock.instant();
+      const today = localDateOf(now, this.zone);
+      const stateDate = state.date === null ? undefined : LocalDate.parse(state.date);
+      // The day never moves backwards: a wall clock stepping back across midnight stays on the later day.
+      const day = stateDate && stateDate.isAfter(today) ? stateDate : today;
+      const dayText = day.toString();
+
+      const uploads: UploadReport[] = [];
+      let uploadError: UploadErrorInfo | undefined;
+      let midnight: LogResult['midnight'];
+      if (state.date !== null && state.date !== dayText) {
+        midnight = { from: state.date, to: dayText };
+        state.lastMidnight = { at: formatTimestamp(now, this.zone), ...midnight };
+        state.counters.midnightTransitions++;
+        this.ops.event('info', 'midnight', { from: state.date, to: dayText, pending_from_previous_days: state.pending.length, last_fetch_number: state.lastFetchNumber });
+        const old = state.pending.filter((p) => p.date < dayText);
+        if (old.length > 0) {
+          const outcome = await this.rotate(state, old);
+          uploads.push(...outcome.uploads);
+          uploadError = outcome.error;
+        }
+        await pruneUploaded(this.fs, this.indexPath, day.minusDays(RETENTION_DAYS).toString()).catch(() => undefined);
+      }
+
+      const fetchNumber = (state.date === dayText ? state.lastFetchNumber : 0) + 1;
+      const stampInstant = day.isAfter(today) ? startOfDay(day, this.zone) : now;
+      const timestamp = formatTimestamp(stampInstant, this.zone);
+      const fetchId = fetchIdGiven ?? generateFetchId(timestamp);
+      const block = Buffer.from(formatBlock({ fetchId, timestamp, fetchNumber, records }, payloadJson));
+
+      crashPoint('log:before-append');
+      try {
+        await this.fs.append(this.paths.log, block);
+      } catch (cause) {
+        // Nothing of this fetch counts: a partial block is quarantined by the next call.
+        throw localIo(`cannot append to ${this.paths.log}; the fetch was NOT logged`, cause);
+      }
+      crashPoint('log:after-append');
+      const start = state.log.size;
+      state.pending.push({ fetchId, fetchNumber, date: dayText, timestamp, records, start, end: start + block.length });
+      state.date = dayText;
+      state.lastFetchNumber = fetchNumber;
+      state.lastTimestamp = timestamp;
+      await this.saveState(state);
+      crashPoint('log:after-state');
+
+      if (uploadError === undefined && state.pending.length >= this.config.fetchLimit) {
+        const outcome = await this.rotate(state, state.pending);
+        uploads.push(...outcome.uploads);
+        uploadError = outcome.error;
+      }
+      const own = uploads.filter((u) => u.date === dayText).at(-1);
+      const result: LogResult = {
+        fetch_id: fetchId,
+        fetch_number: fetchNumber,
+        date: dayText,
+        timestamp,
+        records,
+        duplicate: false,
+        pending: state.pending.length,
+        rotated: uploads.length > 0,
+        upload_sequence: own?.upload_sequence ?? uploads.at(-1)?.upload_sequence ?? null,
+        uploads,
+      };
+      if (midnight) result.midnight = midnight;
+      if (uploadError) result.upload_error = uploadError;
+      return result;
+    });
+  }
+
+  async flush(): Promise<FlushResult> {
+    if (!this.config.bucket && !this.options.store) {
+      throw new ConfigError(`stage "${this.config.stage}" has no bucket; set ROTATING_S3_BUCKET or "bucket" in the stage config`);
+    }
+    await this.fs.ensureDir(this.config.localDir).catch((cause) => {
+      throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
+    });
+    return withStageLock(this.config.localDir, this.config.stage, async () => {
+      const state = await this.reconcile();
+      const outcome = state.pending.length > 0 ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
+      const result: FlushResult = {
+        uploaded_fetches: outcome.uploads.reduce((n, u) => n + u.fetches, 0),
+        uploaded_records: outcome.uploads.reduce((n, u) => n + u.records, 0),
+        uploads: outcome.uploads,
+        pending: state.pending.length,
+      };
+      if (outcome.error) result.upload_error = outcome.error;
+      return result;
+    });
+  }
+
+  async status(): Promise<StageStatus> {
+    const state = (await readState(this.statePath)) ?? emptyState(this.config.stage);
+    const now = this.clock.instant();
+    const today = localDateOf(now, this.zone);
+    const date = state.date !== null && state.date > today.toString() ? state.date : today.toString();
+    const log = await fileIdentity(this.paths.log);
+    const quarantine = await fileIdentity(this.paths.quarantine);
+    return {
+      stage: this.config.stage,
+      timezone: this.config.timezone,
+      date,
+      fetch_number: state.date === date ? state.lastFetchNumber : 0,
+      pending: state.pending.length,
+      oldest_pending: state.pending[0]?.timestamp ?? null,
+      pending_dates: [...new Set(state.pending.map((p) => p.date))],
+      fetch_limit: this.config.fetchLimit,
+      local_file: this.paths.log,
+      local_file_bytes: log?.size ?? 0,
+      quarantine_file: this.paths.quarantine,
+      quarantine_bytes: quarantine?.size ?? 0,
+      state_file: this.statePath,
+      daily_key: dailyObjectKey(this.config.prefix, this.config.stage, date),
+      bucket: this.config.bucket ?? null,
+      last_upload: state.lastUpload,
+      last_error: state.lastError,
+      last_midnight: state.lastMidnight,
+      counters: state.counters,
+      next_midnight: formatTimestamp(startOfDay(LocalDate.parse(date).plusDays(1), this.zone), this.zone),
+      needs_repair: (log?.size ?? 0) !== state.log.size || (log !== undefined && state.log.ino !== 0 && log.ino !== state.log.ino),
+    };
+  }
+
+  /** Loads the state and brings it in line with the log (see local/state.ts). Caller holds the lock. */
+  private async reconcile(): Promise<StageState> {
+    const stored = await readState(this.statePath);
+    const state = stored ?? emptyState(this.config.stage);
+    const log = await fileIdentity(this.paths.log);
+    if (!log) {
+      if (state.pending.length > 0) {
+        this.ops.event('error', 'log_missing', { file: this.paths.log, pending_lost: state.pending.map((p) => p.fetchId) });
+        state.pending = [];
+      }
+      state.log = { size: 0, ino: 0 };
+      if (!stored) await this.restoreCounterFromIndex(state);
+      return state;
+    }
+    if (stored && log.ino === state.log.ino && log.size === state.log.size) return state;
+
+    const appendedOnly = stored !== undefined && log.ino === state.log.ino && log.size > state.log.size;
+    const from = appendedOnly ? state.log.size : 0;
+    const { blocks, torn } = await readLog(this.paths.log, from);
+    if (!appendedOnly) {
+      state.pending = [];
+      if (!stored) await this.restoreCounterFromIndex(state);
+    }
+    for (const block of blocks) this.adopt(state, block);
+    if (torn.length > 0) await this.quarantine(torn, log.size, state);
+    this.ops.event('warn', 'repaired', { adopted_blocks: blocks.length, quarantined_segments: torn.length, full_rescan: !appendedOnly });
+    await this.saveState(state);
+    return state;
+  }
+
+  /** Records a block found in the log (appended before a crash, or rediscovered on a rescan). */
+  private adopt(state: StageState, block: ScannedBlock): void {
+    const date = localDateOf(parseTimestamp(block.timestamp), this.zone).toString();
+    state.pending.push({ fetchId: block.fetchId, fetchNumber: block.fetchNumber, date, timestamp: block.timestamp, records: block.records, start: block.start, end: block.end });
+    if (state.date === null || date > state.date) {
+      state.date = date;
+      state.lastFetchNumber = block.fetchNumber;
+    } else if (date === state.date) {
+      state.lastFetchNumber = Math.max(state.lastFetchNumber, block.fetchNumber);
+    }
+    if (state.lastTimestamp === null || block.timestamp > state.lastTimestamp) state.lastTimestamp = block.timestamp;
+  }
+
+  /** Without a state file, numbering continues from the uploaded index so a day never restarts at 1. */
+  private async restoreCounterFromIndex(state: StageState): Promise<void> {
+    for (const entry of await readUploaded(this.indexPath)) {
+      if (state.date === null || entry.date > state.date) {
+        state.date = entry.date;
+        state.lastFetchNumber = entry.fetch_number;
+      } else if (entry.date === state.date) {
+        state.lastFetchNumber = Math.max(state.lastFetchNumber, entry.fetch_number);
+      }
+    }
+  }
+
+  private async quarantine(torn: TornSegment[], logSize: number, state: StageState): Promise<void> {
+    const nowText = formatTimestamp(this.clock.instant(), this.zone);
+    try {
+      await quarantineSegments(this.fs, this.paths, torn, logSize, nowText);
+    } catch (cause) {
+      throw localIo(`cannot move torn bytes of ${this.paths.log} to ${this.paths.quarantine}`, cause);
+    }
+    // Removing middle segments shifts the blocks after them.
+    if (!(torn.length === 1 && torn[0]!.end === logSize)) shiftPending(state.pending, torn);
+    for (const segment of torn) {
+      this.ops.event('warn', 'quarantined', { file: this.paths.quarantine, bytes: segment.end - segment.start, reason: segment.reason });
+    }
+  }
+
+  /** Is `fetchId` already logged (pending or uploaded within the retention window)? */
+  private async findLogged(state: StageState, fetchId: string): Promise<Omit<LogResult, 'pending' | 'rotated' | 'upload_sequence' | 'uploads' | 'duplicate'> | undefined> {
+    const pending = state.pending.find((p) => p.fetchId === fetchId);
+    if (pending) return { fetch_id: fetchId, fetch_number: pending.fetchNumber, date: pending.date, timestamp: pending.timestamp, records: pending.records };
+    const uploaded = (await readUploaded(this.indexPath)).find((u) => u.fetch_id === fetchId);
+    if (uploaded) return { fetch_id: fetchId, fetch_number: uploaded.fetch_number, date: uploaded.date, timestamp: uploaded.timestamp, records: uploaded.records };
+    return undefined;
+  }
+
+  /** Uploads `which` (one upload per local date, oldest first); stops at the first failure. */
+  private async rotate(state: StageState, which: PendingFetch[]): Promise<{ uploads: UploadReport[]; error: UploadErrorInfo | undefined }> {
+    const uploads: UploadReport[] = [];
+    const dates = [...new Set(which.map((p) => p.date))].sort();
+    for (const date of dates) {
+      const group = which.filter((p) => p.date === date);
+      try {
+        uploads.push(await this.uploadGroup(state, date, group));
+      } catch (error) {
+        const info = { code: error instanceof RotatingS3Error ? error.code : 'E_S3', message: describeError(error) };
+        state.lastError = { at: formatTimestamp(this.clock.instant(), this.zone), ...info };
+        state.counters.uploadFailures++;
+        this.ops.event('error', 'upload_failed', { date, fetches: group.length, ...info });
+        await this.saveState(state).catch(() => undefined);
+        // The fetches are safe locally whatever failed: report it and let the next log/flush retry.
+        return { uploads, error: info };
+      }
+    }
+    return { uploads, error: undefined };
+  }
+
+  private async uploadGroup(state: StageState, date: string, group: PendingFetch[]): Promise<UploadReport> {
+    const fetches: FetchEntry[] = [];
+    for (const p of group) {
+      const bytes = await readRange(this.paths.log, p.start, p.end);
+      fetches.push({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, timestamp: p.timestamp, records: p.records, data: payloadOf(bytes, p, this.paths.log) });
+    }
+    const key = dailyObjectKey(this.config.prefix, this.config.stage, date);
+    const uploadTimestamp = formatTimestamp(this.clock.instant(), this.zone);
+    crashPoint('rotate:before-upload');
+    const store = await this.getStore();
+    const outcome = await store.appendUpload(key, { stage: this.config.stage, timezone: this.config.timezone, date, uploadTimestamp, fetches });
+    crashPoint('rotate:after-upload');
+    const records = group.reduce((n, p) => n + p.records, 0);
+    this.ops.event('info', outcome.applied ? 'uploaded' : 'upload_already_applied', { key, date, upload_sequence: outcome.uploadSequence, upload_id: outcome.uploadId, fetches: group.length, records, conflicts: outcome.conflicts });
+
+    await appendUploaded(
+      this.fs,
+      this.indexPath,
+      group.map((p) => ({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, date: p.date, timestamp: p.timestamp, records: p.records, upload_sequence: outcome.uploadSequence })),
+    ).catch((cause) => {
+      throw localIo(`uploaded to ${key} but cannot record it in ${this.indexPath}`, cause);
+    });
+    crashPoint('rotate:after-index');
+    await this.removeFromLog(state, group);
+    crashPoint('rotate:after-trim');
+    state.lastUpload = { at: uploadTimestamp, date, key, uploadSequence: outcome.uploadSequence, uploadId: outcome.uploadId ?? '', fetches: group.length, records };
+    state.lastError = null;
+    state.counters.uploads++;
+    await this.saveState(state);
+    return { date, key, upload_sequence: outcome.uploadSequence, upload_id: outcome.uploadId ?? null, fetches: group.length, records, applied: outcome.applied };
+  }
+
+  /** Removes uploaded blocks: truncate when nothing else is pending (keeps `tail -f` on the same file). */
+  private async removeFromLog(state: StageState, uploaded: PendingFetch[]): Promise<void> {
+    const gone = new Set(uploaded.map((p) => p.fetchId));
+    const remaining = state.pending.filter((p) => !gone.has(p.fetchId));
+    try {
+      if (remaining.length === 0) {
+        await this.fs.truncate(this.paths.log, 0);
+        state.log.size = 0;
+      } else {
+        state.log.size = await removeRanges(this.fs, this.paths.log, uploaded, state.log.size);
+        shiftPending(remaining, uploaded);
+      }
+    } catch (cause) {
+      throw localIo(`uploaded, but cannot remove the uploaded fetches from ${this.paths.log} (they are skipped as duplicates on the next upload)`, cause);
+    }
+    state.pending = remaining;
+  }
+
+  /** Writes the state with the log's current identity (the caller holds the lock, so nothing else appends). */
+  private async saveState(state: StageState): Promise<void> {
+    const log = await fileIdentity(this.paths.log);
+    state.log = { size: log?.size ?? 0, ino: log?.ino ?? 0 };
+    try {
+      await writeState(this.fs, this.statePath, state);
+    } catch (cause) {
+      throw localIo(`cannot write the state file ${this.statePath}`, cause);
+    }
+  }
+
+  private async getStore(): Promise<DailyObjectStore> {
+    if (!this.store) {
+      const [{ createS3Client }, { createRewriteStore }] = await Promise.all([import('../s3/client.js'), import('../s3/daily-store.js')]);
+      const client = this.options.s3Client ?? createS3Client(this.config);
+      this.store = createRewriteStore({ client, bucket: this.config.bucket! });
+    }
+    return this.store;
+  }
+}
+
+function checkPayload(payload: Payload): Payload {
+  if (payload === null || typeof payload !== 'object') {
+    throw new InputError('E_PAYLOAD', `payload is a ${payload === null ? 'null' : typeof payload}, not a JSON object or array`);
+  }
+  return payload;
+}
+
+/** Moves each pending block's byte range down by the bytes removed before it. */
+function shiftPending(pending: PendingFetch[], removed: Array<{ start: number; end: number }>): void {
+  for (const p of pending) {
+    const shift = removed.filter((r) => r.end <= p.start).reduce((n, r) => n + (r.end - r.start), 0);
+    p.start -= shift;
+    p.end -= shift;
+  }
+}
+
+/** Extracts and parses the payload of a block read back from the log. */
+function payloadOf(block: Buffer, pending: PendingFetch, logPath: string): unknown {
+  const text = block.toString('utf8');
+  const first = text.indexOf('\n');
+  const last = text.lastIndexOf('\n', text.length - 2);
+  try {
+    return JSON.parse(text.slice(first + 1, last));
+  } catch (cause) {
+    throw new LocalIoError(`fetch ${pending.fetchId} in ${logPath} (bytes ${pending.start}-${pending.end}) has an unreadable payload; move the log aside and report it`, { cause, code: 'E_LOCAL_CORRUPT' });
+  }
+}
+
+function localIo(what: string, cause: unknown): LocalIoError {
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  const fix = code === 'ENOSPC' ? 'free disk space' : code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? 'make the local directory writable (ROTATING_S3_LOCAL_DIR)' : 'check the local directory';
+  return new LocalIoError(`${what}: ${code ?? describeError(cause)}; ${fix}`, { cause });
+}

@@ -1,0 +1,158 @@
+/**
+ * The S3 daily object `<prefix>/<stage>_json_log_<YYYY-MM-DD>.json` (SPEC §4).
+ *
+ * Layout (key order is not part of the contract; this one is chosen so appends only touch the tail):
+ *
+ *   {"uploads":[
+ *   {"upload_sequence":1,...,"fetch_data":[...]},
+ *   {"upload_sequence":2,...}
+ *   ],
+ *   "daily_metadata":{...}}
+ *
+ * Invariants, checked by `validateDailyObject` and kept by `applyUpload`:
+ * - `daily_metadata` totals equal the sums over `uploads`;
+ * - `upload_sequence` is 1, 2, 3 … with no gap or repeat;
+ * - every `fetch_id` appears once; a fetch already present is never appended again, which makes a
+ *   retried upload (after a timeout that S3 did apply, or a crash before the local trim) a no-op.
+ */
+import { createHash } from 'node:crypto';
+
+export interface FetchEntry {
+  fetch_id: string;
+  fetch_number: number;
+  timestamp: string;
+  records: number;
+  data: unknown;
+}
+
+export interface UploadEntry {
+  upload_sequence: number;
+  /** Hash of stage, date and the fetch ids: names the upload in logs and makes retries recognisable. */
+  upload_id: string;
+  upload_timestamp: string;
+  records_in_upload: number;
+  fetches_in_upload: number;
+  fetch_data: FetchEntry[];
+}
+
+export interface DailyMetadata {
+  date: string;
+  stage: string;
+  timezone: string;
+  total_uploads_today: number;
+  total_records_today: number;
+  total_fetches_today: number;
+  first_upload_today: string;
+  last_upload: string;
+}
+
+export interface DailyObject {
+  uploads: UploadEntry[];
+  daily_metadata: DailyMetadata;
+}
+
+/** Key of a stage's daily object; no leading `/` when the prefix is empty. */
+export function dailyObjectKey(prefix: string, stage: string, date: string): string {
+  const name = `${stage}_json_log_${date}.json`;
+  return prefix === '' ? name : `${prefix}/${name}`;
+}
+
+export function uploadIdOf(stage: string, date: string, fetchIds: readonly string[]): string {
+  return createHash('sha256').update(`${stage}\n${date}\n${fetchIds.join('\n')}`).digest('hex').slice(0, 20);
+}
+
+/** Returns a description of the first violated invariant, or undefined when the object is well formed. */
+export function validateDailyObject(value: unknown, date: string): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const obj = value as Partial<DailyObject>;
+  if (!Array.isArray(obj.uploads)) return '"uploads" is not an array';
+  const meta = obj.daily_metadata;
+  if (meta === null || typeof meta !== 'object') return '"daily_metadata" is missing';
+  if (meta.date !== date) return `daily_metadata.date is ${JSON.stringify(meta.date)}, expected "${date}"`;
+  let records = 0;
+  for (const [i, upload] of obj.uploads.entries()) {
+    if (upload?.upload_sequence !== i + 1) return `uploads[${i}].upload_sequence is ${upload?.upload_sequence}, expected ${i + 1}`;
+    if (!Array.isArray(upload.fetch_data)) return `uploads[${i}].fetch_data is not an array`;
+    records += upload.records_in_upload;
+  }
+  if (meta.total_uploads_today !== obj.uploads.length) return 'daily_metadata.total_uploads_today does not equal the number of uploads';
+  if (meta.total_records_today !== records) return 'daily_metadata.total_records_today does not equal the sum of records_in_upload';
+  return undefined;
+}
+
+export interface UploadBatch {
+  stage: string;
+  timezone: string;
+  date: string;
+  uploadTimestamp: string;
+  fetches: FetchEntry[];
+}
+
+export interface ApplyResult {
+  object: DailyObject;
+  /** The upload appended, or undefined when every fetch of the batch was already in the object. */
+  upload: UploadEntry | undefined;
+  /** Fetch ids of the batch that the object already held (a retried upload). */
+  alreadyPresent: string[];
+  /** Where the batch's fetches are: the new upload's sequence, else the sequence that holds them. */
+  uploadSequence: number;
+}
+
+/** Appends the batch to `existing` (or a new object), skipping fetches already present. Pure. */
+export function applyUpload(existing: DailyObject | undefined, batch: UploadBatch): ApplyResult {
+  const present = new Map<string, number>();
+  for (const upload of existing?.uploads ?? []) {
+    for (const fetch of upload.fetch_data) present.set(fetch.fetch_id, upload.upload_sequence);
+  }
+  const fresh = batch.fetches.filter((f) => !present.has(f.fetch_id));
+  const alreadyPresent = batch.fetches.filter((f) => present.has(f.fetch_id)).map((f) => f.fetch_id);
+  const base: DailyObject = existing ?? {
+    uploads: [],
+    daily_metadata: {
+      date: batch.date,
+      stage: batch.stage,
+      timezone: batch.timezone,
+      total_uploads_today: 0,
+      total_records_today: 0,
+      total_fetches_today: 0,
+      first_upload_today: batch.uploadTimestamp,
+      last_upload: batch.uploadTimestamp,
+    },
+  };
+  if (fresh.length === 0) {
+    const seq = present.get(batch.fetches[0]?.fetch_id ?? '') ?? base.uploads.length;
+    return { object: base, upload: undefined, alreadyPresent, uploadSequence: seq };
+  }
+  const records = fresh.reduce((sum, f) => sum + f.records, 0);
+  const upload: UploadEntry = {
+    upload_sequence: base.uploads.length + 1,
+    upload_id: uploadIdOf(batch.stage, batch.date, fresh.map((f) => f.fetch_id)),
+    upload_timestamp: batch.uploadTimestamp,
+    records_in_upload: records,
+    fetches_in_upload: fresh.length,
+    fetch_data: fresh,
+  };
+  const meta = base.daily_metadata;
+  const object: DailyObject = {
+    uploads: [...base.uploads, upload],
+    daily_metadata: {
+      ...meta,
+      total_uploads_today: meta.total_uploads_today + 1,
+      total_records_today: meta.total_records_today + records,
+      total_fetches_today: (meta.total_fetches_today ?? sumFetches(base)) + fresh.length,
+      first_upload_today: base.uploads.length === 0 ? batch.uploadTimestamp : meta.first_upload_today,
+      last_upload: batch.uploadTimestamp,
+    },
+  };
+  return { object, upload, alreadyPresent, uploadSequence: upload.upload_sequence };
+}
+
+function sumFetches(obj: DailyObject): number {
+  return obj.uploads.reduce((sum, u) => sum + u.fetches_in_upload, 0);
+}
+
+/** Serialises with one upload per line and the metadata last (see the layout above). */
+export function serializeDailyObject(obj: DailyObject): string {
+  const uploads = obj.uploads.map((u) => JSON.stringify(u)).join(',\n');
+  return `{"uploads":[\n${uploads}\n],\n"daily_metadata":${JSON.stringify(obj.daily_metadata)}}\n`;
+}

@@ -1,0 +1,27 @@
+/**
+ * Time comes in through a js-joda Clock: production uses the system clock, tests and `--now` a fixed one.
+ * Nothing in the engine calls `Date.now()` directly.
+ */
+import { Clock, Instant, ZoneOffset } from '@js-joda/core';
+import { InputError } from '../errors.js';
+
+export { Clock };
+
+/** The system clock (UTC; the stage zone is applied where a local date is needed). */
+export function systemClock(): Clock {
+  return Clock.systemUTC();
+}
+
+/** A clock stopped at the given ISO-8601 instant (`--now`), e.g. `2026-11-28T23:59:30-05:00` or `…Z`. */
+export function fixedClock(iso: string): Clock {
+  return Clock.fixed(parseInstant(iso), ZoneOffset.UTC);
+}
+
+/** Parses an ISO-8601 instant with an offset or `Z`; refuses local date-times, whose instant would be a guess. */
+export function parseInstant(iso: string): Instant {
+  const ms = /[zZ]$|[+-]\d\d:?\d\d$/.test(iso) ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new InputError('E_USAGE', `--now "${iso}" is not an ISO-8601 instant with an offset; use e.g. 2026-11-28T23:59:30-05:00 or 2026-11-29T04:59:30Z`);
+  }
+  return Instant.ofEpochMilli(ms);
+}
