@@ -7,7 +7,7 @@ import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
 import { LocalIoError } from '../errors.js';
 
-const STALE_MS = 5_000;
+const STALE_MS = 4_000;
 const UPDATE_MS = 1_000;
 /** Waiting up to ~2 minutes covers a slow rotation by another process. */
 const RETRIES = { retries: 240, minTimeout: 20, maxTimeout: 500, factor: 1.3, randomize: true };

@@ -176,7 +176,13 @@ class DefaultStageLogger implements StageLogger {
       const state = await this.reconcile();
       if (fetchIdGiven !== undefined) {
         const earlier = await this.findLogged(state, fetchIdGiven);
-        if (earlier) return { ...earlier, pending: state.pending.length, rotated: false, upload_sequence: null, uploads: [], duplicate: true };
+        if (earlier) {
+          // A retry after a crash may find a rotation still due: finish it, so retrying is always enough.
+          const outcome = state.pending.length >= this.config.fetchLimit ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
+          const result: LogResult = { ...earlier, duplicate: true, pending: state.pending.length, rotated: outcome.uploads.length > 0, upload_sequence: outcome.uploads.at(-1)?.upload_sequence ?? null, uploads: outcome.uploads };
+          if (outcome.error) result.upload_error = outcome.error;
+          return result;
+        }
       }
 
       const now = this.clock.instant();

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { applyUpload, dailyObjectKey, serializeDailyObject, validateDailyObject, type FetchEntry } from './daily-object.js';
+
+const fetch = (n: number, records = 2): FetchEntry => ({ fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records, data: { n } });
+const batch = (fetches: FetchEntry[], at = '2026-11-28T10:05:00.000-05:00') => ({ stage: 'merge', timezone: 'America/New_York', date: '2026-11-28', uploadTimestamp: at, fetches });
+
+describe('daily object', () => {
+  it('names the key <prefix>/<stage>_json_log_<date>.json with no leading slash for an empty prefix', () => {
+    expect(dailyObjectKey('logs/merge', 'merge', '2026-11-28')).toBe('logs/merge/merge_json_log_2026-11-28.json');
+    expect(dailyObjectKey('', 'merge', '2026-11-28')).toBe('merge_json_log_2026-11-28.json');
+  });
+
+  it('numbers uploads 1, 2, 3 and keeps the daily totals equal to the sums', () => {
+    let obj = applyUpload(undefined, batch([fetch(1), fetch(2, 5)], 'T1')).object;
+    obj = applyUpload(obj, batch([fetch(3, 0)], 'T2')).object;
+    obj = applyUpload(obj, batch([fetch(4, 1)], 'T3')).object;
+    expect(obj.uploads.map((u) => u.upload_sequence)).toEqual([1, 2, 3]);
+    expect(obj.daily_metadata).toMatchObject({ total_uploads_today: 3, total_records_today: 8, total_fetches_today: 4, first_upload_today: 'T1', last_upload: 'T3' });
+    expect(validateDailyObject(JSON.parse(serializeDailyObject(obj)), '2026-11-28')).toBeUndefined();
+  });
+
+  it('skips fetches already in the object, so a retried upload appends nothing', () => {
+    const first = applyUpload(undefined, batch([fetch(1), fetch(2)]));
+    const retry = applyUpload(first.object, batch([fetch(1), fetch(2)]));
+    expect(retry.upload).toBeUndefined();
+    expect(retry.uploadSequence).toBe(1);
+    const mixed = applyUpload(first.object, batch([fetch(2), fetch(3)]));
+    expect(mixed.upload?.fetch_data.map((f) => f.fetch_id)).toEqual(['f3']);
+    expect(mixed.alreadyPresent).toEqual(['f2']);
+  });
+
+  it('keeps the serialised bytes of earlier uploads unchanged when one is appended', () => {
+    const one = serializeDailyObject(applyUpload(undefined, batch([fetch(1)])).object);
+    const two = serializeDailyObject(applyUpload(JSON.parse(one), batch([fetch(2)])).object);
+    const prefix = one.slice(0, one.lastIndexOf('\n],\n'));
+    expect(two.startsWith(prefix)).toBe(true);
+  });
+
+  it('reports objects that break the invariants', () => {
+    expect(validateDailyObject({ uploads: [] }, '2026-11-28')).toMatch(/daily_metadata/);
+    const obj = applyUpload(undefined, batch([fetch(1)])).object;
+    expect(validateDailyObject({ ...obj, daily_metadata: { ...obj.daily_metadata, total_records_today: 99 } }, '2026-11-28')).toMatch(/total_records_today/);
+    expect(validateDailyObject(obj, '2026-11-29')).toMatch(/expected "2026-11-29"/);
+  });
+});

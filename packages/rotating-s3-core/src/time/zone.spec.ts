@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { fixedClock, parseInstant } from './clock.js';
+import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay } from './zone.js';
+
+describe('stage timezone', () => {
+  it('formats timestamps with millis and the zone offset of that instant', () => {
+    const ny = resolveZone('America/New_York');
+    expect(formatTimestamp(parseInstant('2026-11-28T19:03:11Z'), ny)).toBe('2026-11-28T14:03:11.000-05:00');
+    expect(formatTimestamp(parseInstant('2026-07-01T12:00:00.5Z'), ny)).toBe('2026-07-01T08:00:00.500-04:00');
+    expect(formatTimestamp(parseInstant('2026-07-01T12:00:00Z'), resolveZone('UTC'))).toBe('2026-07-01T12:00:00.000+00:00');
+  });
+
+  it('puts an instant on the local date of the stage zone, not of UTC', () => {
+    const ny = resolveZone('America/New_York');
+    expect(localDateOf(parseInstant('2026-11-29T04:59:59.999Z'), ny).toString()).toBe('2026-11-28');
+    expect(localDateOf(parseInstant('2026-11-29T05:00:00Z'), ny).toString()).toBe('2026-11-29');
+  });
+
+  it('finds the start of a day whose midnight is skipped by DST (Chile, 2026-09-06 starts at 01:00)', () => {
+    const santiago = resolveZone('America/Santiago');
+    const start = startOfDay(LocalDate.parse('2026-09-06'), santiago);
+    expect(formatTimestamp(start, santiago)).toBe('2026-09-06T01:00:00.000-03:00');
+    expect(localDateOf(start.minusMillis(1), santiago).toString()).toBe('2026-09-05');
+  });
+
+  it('keeps one date through a repeated hour (New York, 2026-11-01 01:00-02:00 twice)', () => {
+    const ny = resolveZone('America/New_York');
+    expect(localDateOf(parseInstant('2026-11-01T05:30:00Z'), ny).toString()).toBe('2026-11-01');
+    expect(localDateOf(parseInstant('2026-11-01T06:30:00Z'), ny).toString()).toBe('2026-11-01');
+  });
+
+  it('round-trips a contract timestamp', () => {
+    const ny = resolveZone('America/New_York');
+    const instant = parseInstant('2026-03-08T07:30:00.123Z');
+    expect(parseTimestamp(formatTimestamp(instant, ny)).equals(instant)).toBe(true);
+  });
+
+  it('refuses unknown zones and instants without an offset with a fix', () => {
+    expect(() => resolveZone('Mars/Olympus')).toThrow(/unknown timezone "Mars\/Olympus".*IANA/);
+    expect(() => fixedClock('2026-11-28T10:00:00')).toThrow(/with an offset/);
+    expect(fixedClock('2026-11-28T10:00:00-05:00').instant().toString()).toBe('2026-11-28T15:00:00Z');
+  });
+});
