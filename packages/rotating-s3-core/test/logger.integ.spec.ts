@@ -125,10 +125,10 @@ describe('stage logger against a real S3 server', () => {
 
   it('restarts numbering on a day whose local midnight does not exist (America/Santiago)', async () => {
     const stage = await createTestStage({ fetchLimit: 100, timezone: 'America/Santiago' });
-    const clock = new SettableClock('2026-09-06T02:59:00Z'); // 23:59 on Sep 5 (-04:00)
+    const clock = new SettableClock('2026-09-06T03:59:00Z'); // 23:59 on Sep 5 (-04:00)
     const logger = createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests });
     expect(await logger.logFetch(payload(1))).toMatchObject({ date: '2026-09-05', fetch_number: 1 });
-    clock.set('2026-09-06T03:00:30Z'); // clocks jumped from 00:00 to 01:00: 01:00:30 (-03:00)
+    clock.set('2026-09-06T04:00:30Z'); // clocks jumped from 00:00 to 01:00: 01:00:30 (-03:00)
     const next = await logger.logFetch(payload(2));
     expect(next).toMatchObject({ date: '2026-09-06', fetch_number: 1, timestamp: '2026-09-06T01:00:30.000-03:00' });
     expect((await stage.readDaily('2026-09-05'))!.uploads[0]!.fetch_data[0]!.fetch_number).toBe(1);

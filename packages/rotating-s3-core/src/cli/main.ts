@@ -10,6 +10,7 @@ import type { StageConfig, StageConfigInput } from '../config/schema.js';
 import { RotatingS3Error } from '../errors.js';
 import { createStageLogger } from '../logger/stage-logger.js';
 import { fixedClock, systemClock } from '../time/clock.js';
+import { addConsumeCommand } from './consume-command.js';
 import { readPayloadText } from './payload.js';
 import { renderDoctor, renderStatus } from './render.js';
 
@@ -32,17 +33,22 @@ interface CommonOptions {
 /** Runs the CLI and resolves to the exit code; never throws for expected errors. */
 export async function runCli(argv: string[], options: CliOptions = {}): Promise<number> {
   const name = options.name ?? 'rotating-s3';
+  if (!options.stdout) {
+    // A reader that stops early (`| head`) is not an error of ours.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const out = options.stdout ?? ((t: string) => void process.stdout.write(t));
   const err = options.stderr ?? ((t: string) => void process.stderr.write(t));
   // The SDK's Node-20 deprecation notice would print on every command; `doctor` reports it once instead.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
   let exitCode = 0;
-  const program = buildProgram(name, options, out, (code) => {
+  const program = buildProgram(name, options, out, err, (code) => {
     exitCode = code;
   });
-  program.exitOverride();
-  program.configureOutput({ writeOut: out, writeErr: err, outputError: (text, write) => write(text) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -62,9 +68,12 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   }
 }
 
-function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, setExit: (code: number) => void): Command {
+function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, err: (t: string) => void, setExit: (code: number) => void): Command {
+  // Settings before subcommands: commander copies them into each subcommand when it is created.
   const program = new Command(name)
     .description('Per-stage S3 logging with daily rotation: append fetches locally, number them through the day, upload them to the daily S3 object.')
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err, outputError: (text, write) => write(text) })
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions();
 
@@ -130,6 +139,8 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, s
       out(opts.json ? `${JSON.stringify(report)}\n` : renderDoctor(report));
       setExit(report.ok ? 0 : 1);
     });
+
+  addConsumeCommand(common(program.command('consume')), setup, { name, ...(cli.stdout ? { stdout: out } : {}), ...(cli.stderr ? { stderr: cli.stderr } : {}) });
 
   return program;
 }
