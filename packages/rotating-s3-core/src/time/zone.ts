@@ -1,10 +1,56 @@
 /**
- * The stage timezone and the day it puts an instant on. js-joda's tzdb (all IANA zones) is loaded on first
- * use, not at import, so commands that never touch time start faster.
+ * The stage timezone and the day it puts an instant on (js-joda + @js-joda/timezone).
+ *
+ * Start-up cost: unpacking every IANA zone takes ~150 ms, most of a CLI call. The build writes the packed
+ * tzdb of the installed @js-joda/timezone to `dist/tzdb.json`; at run time only the zones asked for are
+ * unpacked into js-joda's provider. Without that file (running from sources) the full tzdb is loaded.
  */
-import { DateTimeFormatter, Instant, LocalDate, ZonedDateTime, ZoneId } from '@js-joda/core';
-import '@js-joda/timezone';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { DateTimeFormatter, Instant, LocalDate, ZonedDateTime, ZoneId, ZoneRulesProvider } from '@js-joda/core';
 import { ConfigError } from '../errors.js';
+
+interface PackedTzdb {
+  version: string;
+  zones: string[];
+  links: string[];
+}
+
+const require = createRequire(import.meta.url);
+let provider: 'none' | 'subset' | 'full' = 'none';
+let packed: PackedTzdb | null | undefined;
+const loadedZones = new Set<string>();
+
+function readPacked(): PackedTzdb | null {
+  try {
+    return JSON.parse(readFileSync(new URL('../tzdb.json', import.meta.url), 'utf8')) as PackedTzdb;
+  } catch {
+    return null;
+  }
+}
+
+/** Makes `name` resolvable by ZoneId.of, unpacking only that zone when the packed tzdb is available. */
+function ensureZoneData(name: string): void {
+  if (provider === 'full' || loadedZones.has(name)) return;
+  if (packed === undefined) packed = readPacked();
+  if (packed === null) {
+    require('@js-joda/timezone');
+    provider = 'full';
+    return;
+  }
+  if (provider === 'none') {
+    require('@js-joda/timezone/dist/js-joda-timezone-empty.js');
+    provider = 'subset';
+  }
+  const link = packed.links.find((l) => l.endsWith(`|${name}`));
+  const target = link ? link.slice(0, link.indexOf('|')) : name;
+  const zones = packed.zones.filter((z) => z.startsWith(`${target}|`));
+  // loadTzdbData adds to what is loaded; zones and links not named here stay packed.
+  // loadTzdbData is installed on the provider by the timezone plugin; js-joda's typings do not declare it.
+  const load = (ZoneRulesProvider as unknown as { loadTzdbData(data: PackedTzdb): void }).loadTzdbData;
+  if (zones.length > 0) load({ version: packed.version, zones, links: link ? [link] : [] });
+  loadedZones.add(name);
+}
 
 /** `2026-11-28T14:03:11.512-05:00`: always millis and a numeric offset (`+00:00`, never `Z`). */
 const TIMESTAMP_FORMAT = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSxxx");
@@ -12,8 +58,8 @@ const TIMESTAMP_FORMAT = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSx
 /** Resolves an IANA zone name, refusing fixed offsets and unknown names with a fix. */
 export function resolveZone(name: string, source = 'timezone'): ZoneId {
   try {
-    const zone = ZoneId.of(name);
-    return zone;
+    ensureZoneData(name);
+    return ZoneId.of(name);
   } catch (cause) {
     throw new ConfigError(
       `${source}: unknown timezone "${name}"; use an IANA name such as "America/New_York", "Europe/Berlin" or "UTC"`,
