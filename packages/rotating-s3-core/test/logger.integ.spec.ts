@@ -7,6 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createStageLogger, formatBlock, logFilePaths } from '../src/index.js';
 import { silentOpsLog as silentOpsLogForTests } from '../src/logger/ops-log.js';
+import { getTestS3 } from '@rotating-s3/test-harness';
 import { SettableClock, createTestStage, payload } from './support.js';
 
 describe('stage logger against a real S3 server', () => {
@@ -142,4 +143,21 @@ describe('stage logger against a real S3 server', () => {
     clock.set('2026-03-08T07:01:00Z'); // 03:01 EDT
     expect(await logger.logFetch(payload(2))).toMatchObject({ date: '2026-03-08', fetch_number: 2, timestamp: '2026-03-08T03:01:00.000-04:00' });
   });
+
+  it('switches to server-side appends once the daily object passes 5 MiB, probing the endpoint once', async () => {
+    const stage = await createTestStage({ fetchLimit: 2 });
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    const logger = createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests });
+    const big = JSON.stringify({ matches: Array.from({ length: 30 }, (_, i) => ({ match_id: `b${i}`, pad: 'y'.repeat(100_000) })) });
+    await logger.logFetch(big);
+    await logger.logFetch(big); // first upload: ~6 MB, written whole
+    for (let i = 3; i <= 6; i++) await logger.logFetch(payload(i));
+    const day = await stage.readDaily('2026-11-28');
+    expect(day!.uploads.map((u) => u.upload_sequence)).toEqual([1, 2, 3]);
+    expect(day!.daily_metadata).toMatchObject({ total_fetches_today: 6, total_uploads_today: 3, total_records_today: 68 });
+    const caps = JSON.parse(readFileSync(`${stage.config.localDir}/s3-capabilities.json`, 'utf8'));
+    const probed = Object.values(caps)[0] as { uploadPartCopy: boolean; conditionalComplete: boolean };
+    expect(probed.uploadPartCopy).toBe(getTestS3().caps.has('upload-part-copy'));
+    expect(probed.conditionalComplete).toBe(getTestS3().caps.has('conditional-complete'));
+  }, 120_000);
 });

@@ -54,6 +54,12 @@ export const stateSchema = z.object({
   lastError: z.object({ at: z.string(), code: z.string(), message: z.string() }).nullable(),
   lastMidnight: z.object({ at: z.string(), from: z.string(), to: z.string() }).nullable(),
   counters: z.object({ uploads: z.number().int(), uploadFailures: z.number().int(), midnightTransitions: z.number().int() }),
+  /**
+   * Intent record of the upload being sent, written before the S3 request: a retry after a crash or an
+   * ambiguous failure re-sends exactly this batch under the same `uploadId`, which the daily object
+   * recognises (daily_metadata.upload_ids), so it is never appended twice.
+   */
+  inflight: z.object({ uploadId: z.string(), date: z.string(), fetchIds: z.array(z.string()) }).nullable().default(null),
 });
 export type StageState = z.infer<typeof stateSchema>;
 
@@ -74,6 +80,7 @@ export function emptyState(stage: string): StageState {
     lastError: null,
     lastMidnight: null,
     counters: { uploads: 0, uploadFailures: 0, midnightTransitions: 0 },
+    inflight: null,
   };
 }
 

@@ -13,6 +13,7 @@
  * (see local/state.ts). An upload is idempotent per fetch id (s3/daily-object.ts), so a retry after an
  * ambiguous failure never duplicates a fetch in S3.
  */
+import { join } from 'node:path';
 import type { Clock } from '@js-joda/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../config/schema.js';
@@ -25,7 +26,7 @@ import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, rem
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
 import { countRecords, parsePayload, type Payload } from '../records/records.js';
-import { dailyObjectKey, type FetchEntry } from '../s3/daily-object.js';
+import { dailyObjectKey, uploadIdOf, type FetchEntry } from '../s3/daily-object.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { systemClock } from '../time/clock.js';
 import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
@@ -386,14 +387,31 @@ class DefaultStageLogger implements StageLogger {
     return undefined;
   }
 
-  /** Uploads `which` (one upload per local date, oldest first); stops at the first failure. */
+  /**
+   * Uploads `which` (one upload per local date, oldest first); stops at the first failure. An upload
+   * left in flight by an earlier call goes first, as the same batch under the same id.
+   */
   private async rotate(state: StageState, which: PendingFetch[]): Promise<{ uploads: UploadReport[]; error: UploadErrorInfo | undefined }> {
     const uploads: UploadReport[] = [];
-    const dates = [...new Set(which.map((p) => p.date))].sort();
-    for (const date of dates) {
-      const group = which.filter((p) => p.date === date);
+    const groups: Array<{ date: string; group: PendingFetch[]; uploadId: string }> = [];
+    let rest = which;
+    if (state.inflight) {
+      const ids = new Set(state.inflight.fetchIds);
+      const group = state.pending.filter((p) => ids.has(p.fetchId));
+      if (group.length === ids.size) {
+        groups.push({ date: state.inflight.date, group, uploadId: state.inflight.uploadId });
+        rest = which.filter((p) => !ids.has(p.fetchId));
+      } else {
+        state.inflight = null; // its fetches already left the log: that upload completed
+      }
+    }
+    for (const date of [...new Set(rest.map((p) => p.date))].sort()) {
+      const group = rest.filter((p) => p.date === date);
+      groups.push({ date, group, uploadId: uploadIdOf(this.config.stage, date, group.map((p) => p.fetchId)) });
+    }
+    for (const { date, group, uploadId } of groups) {
       try {
-        uploads.push(await this.uploadGroup(state, date, group));
+        uploads.push(await this.uploadGroup(state, date, group, uploadId));
       } catch (error) {
         const info = { code: error instanceof RotatingS3Error ? error.code : 'E_S3', message: describeError(error) };
         state.lastError = { at: formatTimestamp(this.clock.instant(), this.zone), ...info };
@@ -407,7 +425,7 @@ class DefaultStageLogger implements StageLogger {
     return { uploads, error: undefined };
   }
 
-  private async uploadGroup(state: StageState, date: string, group: PendingFetch[]): Promise<UploadReport> {
+  private async uploadGroup(state: StageState, date: string, group: PendingFetch[], uploadId: string): Promise<UploadReport> {
     const fetches: FetchEntry[] = [];
     for (const p of group) {
       const bytes = await readRange(this.paths.log, p.start, p.end);
@@ -415,9 +433,13 @@ class DefaultStageLogger implements StageLogger {
     }
     const key = dailyObjectKey(this.config.prefix, this.config.stage, date);
     const uploadTimestamp = formatTimestamp(this.clock.instant(), this.zone);
+    if (state.inflight?.uploadId !== uploadId) {
+      state.inflight = { uploadId, date, fetchIds: group.map((p) => p.fetchId) };
+      await this.saveState(state);
+    }
     crashPoint('rotate:before-upload');
     const store = await this.getStore();
-    const outcome = await store.appendUpload(key, { stage: this.config.stage, timezone: this.config.timezone, date, uploadTimestamp, fetches });
+    const outcome = await store.appendUpload(key, { uploadId, stage: this.config.stage, timezone: this.config.timezone, date, uploadTimestamp, fetches });
     crashPoint('rotate:after-upload');
     const records = group.reduce((n, p) => n + p.records, 0);
     this.ops.event('info', outcome.applied ? 'uploaded' : 'upload_already_applied', { key, date, upload_sequence: outcome.uploadSequence, upload_id: outcome.uploadId, fetches: group.length, records, conflicts: outcome.conflicts });
@@ -434,6 +456,7 @@ class DefaultStageLogger implements StageLogger {
     crashPoint('rotate:after-trim');
     state.lastUpload = { at: uploadTimestamp, date, key, uploadSequence: outcome.uploadSequence, uploadId: outcome.uploadId ?? '', fetches: group.length, records };
     state.lastError = null;
+    state.inflight = null;
     state.counters.uploads++;
     await this.saveState(state);
     return { date, key, upload_sequence: outcome.uploadSequence, upload_id: outcome.uploadId ?? null, fetches: group.length, records, applied: outcome.applied };
@@ -470,9 +493,16 @@ class DefaultStageLogger implements StageLogger {
 
   private async getStore(): Promise<DailyObjectStore> {
     if (!this.store) {
-      const [{ createS3Client }, { createRewriteStore }] = await Promise.all([import('../s3/client.js'), import('../s3/daily-store.js')]);
+      const [{ createS3Client }, { createAppendStore }] = await Promise.all([import('../s3/client.js'), import('../s3/append-store.js')]);
       const client = this.options.s3Client ?? createS3Client(this.config);
-      this.store = createRewriteStore({ client, bucket: this.config.bucket! });
+      const guard = process.env['ROTATING_S3_COMPLETE_GUARD'];
+      this.store = createAppendStore({
+        client,
+        bucket: this.config.bucket!,
+        fs: this.fs,
+        capabilitiesFile: join(this.config.localDir, 's3-capabilities.json'),
+        ...(guard === 'if-match' || guard === 'lease' ? { completeGuard: guard } : {}),
+      });
     }
     return this.store;
   }

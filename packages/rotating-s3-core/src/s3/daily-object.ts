@@ -12,8 +12,11 @@
  * Invariants, checked by `validateDailyObject` and kept by `applyUpload`:
  * - `daily_metadata` totals equal the sums over `uploads`;
  * - `upload_sequence` is 1, 2, 3 … with no gap or repeat;
- * - every `fetch_id` appears once; a fetch already present is never appended again, which makes a
- *   retried upload (after a timeout that S3 did apply, or a crash before the local trim) a no-op.
+ * - every `fetch_id` appears once; a fetch already present is never appended again, and an upload whose
+ *   `upload_id` is listed in `daily_metadata.upload_ids` is not appended again: a retried upload (after a
+ *   timeout that S3 did apply, or a crash before the local trim) is a no-op.
+ * - the bytes before the final `\n],\n"daily_metadata":` never change when an upload is appended, so
+ *   an append can copy them server-side (s3/append-store.ts) and readers can resume at a byte offset.
  */
 import { createHash } from 'node:crypto';
 
@@ -44,6 +47,8 @@ export interface DailyMetadata {
   total_fetches_today: number;
   first_upload_today: string;
   last_upload: string;
+  /** `upload_id` of each upload, in sequence order: lets an append recognise a retried upload from the tail alone. */
+  upload_ids?: string[];
 }
 
 export interface DailyObject {
@@ -81,6 +86,8 @@ export function validateDailyObject(value: unknown, date: string): string | unde
 }
 
 export interface UploadBatch {
+  /** Names the upload; a retry of the same batch must reuse it. Default: derived from the fetch ids. */
+  uploadId?: string;
   stage: string;
   timezone: string;
   date: string;
@@ -104,8 +111,10 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
   for (const upload of existing?.uploads ?? []) {
     for (const fetch of upload.fetch_data) present.set(fetch.fetch_id, upload.upload_sequence);
   }
-  const fresh = batch.fetches.filter((f) => !present.has(f.fetch_id));
-  const alreadyPresent = batch.fetches.filter((f) => present.has(f.fetch_id)).map((f) => f.fetch_id);
+  const uploadId = batch.uploadId ?? uploadIdOf(batch.stage, batch.date, batch.fetches.map((f) => f.fetch_id));
+  const earlier = existing?.daily_metadata.upload_ids?.indexOf(uploadId) ?? -1;
+  const fresh = earlier >= 0 ? [] : batch.fetches.filter((f) => !present.has(f.fetch_id));
+  const alreadyPresent = batch.fetches.filter((f) => earlier >= 0 || present.has(f.fetch_id)).map((f) => f.fetch_id);
   const base: DailyObject = existing ?? {
     uploads: [],
     daily_metadata: {
@@ -117,16 +126,17 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
       total_fetches_today: 0,
       first_upload_today: batch.uploadTimestamp,
       last_upload: batch.uploadTimestamp,
+      upload_ids: [],
     },
   };
   if (fresh.length === 0) {
-    const seq = present.get(batch.fetches[0]?.fetch_id ?? '') ?? base.uploads.length;
+    const seq = earlier >= 0 ? earlier + 1 : present.get(batch.fetches[0]?.fetch_id ?? '') ?? base.uploads.length;
     return { object: base, upload: undefined, alreadyPresent, uploadSequence: seq };
   }
   const records = fresh.reduce((sum, f) => sum + f.records, 0);
   const upload: UploadEntry = {
     upload_sequence: base.uploads.length + 1,
-    upload_id: uploadIdOf(batch.stage, batch.date, fresh.map((f) => f.fetch_id)),
+    upload_id: uploadId,
     upload_timestamp: batch.uploadTimestamp,
     records_in_upload: records,
     fetches_in_upload: fresh.length,
@@ -142,6 +152,7 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
       total_fetches_today: (meta.total_fetches_today ?? sumFetches(base)) + fresh.length,
       first_upload_today: base.uploads.length === 0 ? batch.uploadTimestamp : meta.first_upload_today,
       last_upload: batch.uploadTimestamp,
+      upload_ids: [...(meta.upload_ids ?? base.uploads.map((u) => u.upload_id)), uploadId],
     },
   };
   return { object, upload, alreadyPresent, uploadSequence: upload.upload_sequence };
@@ -151,8 +162,16 @@ function sumFetches(obj: DailyObject): number {
   return obj.uploads.reduce((sum, u) => sum + u.fetches_in_upload, 0);
 }
 
+/** The marker between the last upload line and the metadata; its offset is the append point. */
+export const METADATA_MARKER = '\n],\n"daily_metadata":';
+
+/** The bytes that follow the existing uploads when `upload` is appended: `,\n<upload>\n],\n"daily_metadata":<meta>}\n`. */
+export function serializeAppendedTail(upload: UploadEntry, metadata: DailyMetadata): string {
+  return `,\n${JSON.stringify(upload)}${METADATA_MARKER}${JSON.stringify(metadata)}}\n`;
+}
+
 /** Serialises with one upload per line and the metadata last (see the layout above). */
 export function serializeDailyObject(obj: DailyObject): string {
   const uploads = obj.uploads.map((u) => JSON.stringify(u)).join(',\n');
-  return `{"uploads":[\n${uploads}\n],\n"daily_metadata":${JSON.stringify(obj.daily_metadata)}}\n`;
+  return `{"uploads":[\n${uploads}${METADATA_MARKER}${JSON.stringify(obj.daily_metadata)}}\n`;
 }
