@@ -110,6 +110,26 @@ describe('downstream consumer against a real S3 server', () => {
     expect(second.summary.s3_bytes).toBeLessThan(3 * 20_000);
   });
 
+  it('reads only the new upload of a daily object over 5 MiB that the writer appended server-side', async () => {
+    const stage = await createTestStage({ fetchLimit: 2 });
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    const { logger, consume } = setup(stage, clock);
+    const big = 'y'.repeat(1_100_000);
+    for (let i = 0; i < 6; i++) await logger.logFetch(matches(`s${i}`, 1, { big }));
+    const first = await consume();
+    expect(first.received).toHaveLength(6);
+    expect(first.summary.s3_bytes).toBeGreaterThan(5 * 1024 * 1024);
+
+    await logger.logFetch(matches('s6', 1));
+    const rotation = await logger.logFetch(matches('s7', 1));
+    expect(rotation).toMatchObject({ rotated: true, upload_sequence: 4 });
+    expect(rotation.upload_error).toBeUndefined();
+    const second = await consume();
+    expect(second.received.map((r) => r.record_id)).toEqual(['s6-0', 's7-0']);
+    expect(second.summary.daily_objects.find((o) => o.key === key(stage, '2026-11-28'))).toMatchObject({ status: 'incremental' });
+    expect(second.summary.s3_bytes).toBeLessThan(64 * 1024);
+  });
+
   it('falls back to a full read when the bytes before the cursor changed, and delivers nothing twice', async () => {
     const stage = await createTestStage({ fetchLimit: 2 });
     const clock = new SettableClock('2026-11-28T15:00:00Z');

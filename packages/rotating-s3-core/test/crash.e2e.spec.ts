@@ -4,6 +4,8 @@
  * Named steps use the TEST-ONLY hook ROTATING_S3_TEST_CRASH_AT (src/local/crash-point.ts).
  */
 import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, createTestStage, payload, runCli, writePayload, type TestStage } from './support.js';
 
@@ -88,4 +90,28 @@ describe('crash safety of the CLI', () => {
     }
     await assertExactlyOnce(stage, ids);
   }, 300_000);
+
+  it('keeps every acknowledged fetch of an in-process logger (held lock, lazy checkpoint) killed mid-stream', async () => {
+    const stage = await createTestStage({ fetchLimit: 7 });
+    const writer = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'inprocess-writer.mjs'), stage.configFile], {
+      env: { PATH: process.env['PATH'] ?? '', ...stage.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const acked: string[] = [];
+    writer.stdout.on('data', (d: Buffer) => acked.push(...d.toString().split('\n').filter((l) => l.startsWith('ack ')).map((l) => l.slice(4))));
+    await new Promise((r) => setTimeout(r, 2_500));
+    writer.kill('SIGKILL');
+    await new Promise((r) => writer.on('close', r));
+    expect(acked.length).toBeGreaterThan(10);
+    // A fetch may be durable without its ack having been read before the kill: retrying it is a no-op.
+    const file = writePayload(stage, 'p.json', payload(1));
+    const ids = [...acked];
+    for (let i = acked.length; ; i++) {
+      const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', `inproc-${i}`], { env: stage.env });
+      expect(r.code, r.stderr).toBe(0);
+      ids.push(`inproc-${i}`);
+      if (r.json!['duplicate'] === false) break;
+    }
+    await assertExactlyOnce(stage, ids);
+  }, 120_000);
 });

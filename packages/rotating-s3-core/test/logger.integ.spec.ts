@@ -93,6 +93,7 @@ describe('stage logger against a real S3 server', () => {
     const clock = new SettableClock('2026-11-28T15:00:00Z');
     const logger = createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests });
     await logger.logFetch(payload(1));
+    await logger.close(); // the process that crashed mid-append had released nothing else
     const paths = logFilePaths(stage.config.localDir, 'merge');
     appendFileSync(paths.log, '=== FETCH START: torn | 2026-11-28T10:00:01.000-05:00 | fetch_number=2 ===\n{"matches": [');
     const next = await logger.logFetch(payload(2));
@@ -108,6 +109,7 @@ describe('stage logger against a real S3 server', () => {
     const clock = new SettableClock('2026-11-28T15:00:00Z');
     const logger = createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests });
     await logger.logFetch(payload(1));
+    await logger.close();
     const paths = logFilePaths(stage.config.localDir, 'merge');
     appendFileSync(paths.log, formatBlock({ fetchId: 'crashed', timestamp: '2026-11-28T10:00:01.000-05:00', fetchNumber: 2, records: 0 }, '{}'));
     expect((await logger.logFetch(payload(3))).fetch_number).toBe(3);

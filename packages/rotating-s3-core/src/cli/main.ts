@@ -101,7 +101,7 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .action(async (opts: CommonOptions & { payloadFile: string; fetchId?: string }) => {
       const { config, clock } = setup(opts);
       const { text, source } = await readPayloadText(opts.payloadFile);
-      const logger = createStageLogger(config, { clock });
+      const logger = createStageLogger(config, { clock, holdLockMs: 0 });
       const logOptions: { source: string; fetchId?: string } = { source };
       if (opts.fetchId !== undefined) logOptions.fetchId = opts.fetchId;
       const result = await logger.logFetch(text, logOptions);
@@ -112,7 +112,7 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .description('upload every pending fetch now (one upload per local date)')
     .action(async (opts: CommonOptions) => {
       const { config, clock } = setup(opts);
-      const result = await createStageLogger(config, { clock }).flush();
+      const result = await createStageLogger(config, { clock, holdLockMs: 0 }).flush();
       out(`${JSON.stringify(result)}\n`);
       if (result.upload_error) setExit(1);
     });
@@ -123,7 +123,7 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .option('--local', 'do not contact S3')
     .action(async (opts: CommonOptions & { json?: boolean; local?: boolean }) => {
       const { config, clock } = setup(opts);
-      const status = await createStageLogger(config, { clock }).status();
+      const status = await createStageLogger(config, { clock, holdLockMs: 0 }).status();
       const s3 = opts.local || !config.bucket ? undefined : await (await import('./s3-status.js')).readS3Status(config, status.daily_key, status.date);
       const full = s3 === undefined ? status : { ...status, s3 };
       out(opts.json ? `${JSON.stringify(full)}\n` : renderStatus(full));

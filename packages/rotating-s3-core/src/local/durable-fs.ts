@@ -10,9 +10,20 @@ import { mkdir, open, truncate as fsTruncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 
+/** An open file that appends durably: each `append` resolves after write + fdatasync. */
+export interface DurableAppender {
+  append(data: string | Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface DurableFs {
   /** Appends `data` to `path` (created 0600 if missing) and fsyncs before resolving. */
   append(path: string, data: string | Buffer): Promise<void>;
+  /**
+   * Optional: keeps `path` open for a stream of appends (saves an open and a close per fetch). The
+   * caller closes it before the file is truncated or replaced. Without it, `append` is used.
+   */
+  openAppender?(path: string): Promise<DurableAppender>;
   /** Replaces `path` atomically with `data` (mode 0600) and fsyncs the file and its directory. */
   writeAtomic(path: string, data: string | Buffer): Promise<void>;
   /** Truncates `path` to `size` bytes and fsyncs. */
@@ -40,6 +51,17 @@ export const nodeDurableFs: DurableFs = {
     } finally {
       await handle.close();
     }
+  },
+  async openAppender(path) {
+    const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+    return {
+      async append(data) {
+        await handle.writeFile(data);
+        // fdatasync also flushes the new file size, which is all an append needs.
+        await handle.datasync();
+      },
+      close: () => handle.close(),
+    };
   },
   async writeAtomic(path, data) {
     await writeFileAtomic(path, data, { mode: 0o600, fsync: true });

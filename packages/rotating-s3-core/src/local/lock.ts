@@ -16,12 +16,14 @@ export function lockPath(localDir: string, stage: string): string {
   return join(localDir, `${stage}.lock`);
 }
 
-/** Runs `fn` while holding the stage lock. */
-export async function withStageLock<T>(localDir: string, stage: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Takes the stage lock and returns its release function. The refresh timer is unref'd and
+ * proper-lockfile removes held locks when the process exits normally.
+ */
+export async function acquireStageLock(localDir: string, stage: string): Promise<() => Promise<void>> {
   const path = lockPath(localDir, stage);
-  let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(localDir, {
+    return await lockfile.lock(localDir, {
       lockfilePath: path,
       realpath: false,
       stale: STALE_MS,
@@ -35,11 +37,6 @@ export async function withStageLock<T>(localDir: string, stage: string, fn: () =
     });
   } catch (cause) {
     throw new LocalIoError(`cannot take the stage lock ${path} (${(cause as Error).message}); another process holds it — wait, or remove it if no rotating-s3 process is running`, { cause, code: 'E_LOCK' });
-  }
-  try {
-    return await fn();
-  } finally {
-    await release().catch(() => undefined);
   }
 }
 

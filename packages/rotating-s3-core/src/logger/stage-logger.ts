@@ -20,8 +20,8 @@ import type { StageConfig } from '../config/schema.js';
 import { ConfigError, InputError, LocalIoError, RotatingS3Error, describeError } from '../errors.js';
 import { formatBlock, type ScannedBlock, type TornSegment } from '../local/bookended.js';
 import { crashPoint } from '../local/crash-point.js';
-import { nodeDurableFs, type DurableFs } from '../local/durable-fs.js';
-import { withStageLock } from '../local/lock.js';
+import { nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';
+import { acquireStageLock } from '../local/lock.js';
 import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
@@ -44,6 +44,13 @@ export interface StageLoggerOptions {
   s3Client?: S3Client;
   /** Operational events. Default: `<localDir>/<stage>_events.jsonl` plus stderr at ROTATING_S3_LOG_LEVEL. */
   opsLog?: OpsLog;
+  /**
+   * Milliseconds the stage lock is kept after a call, so a stream of in-process `logFetch` calls pays for
+   * the lock and the state checkpoint once, not per fetch (each fetch is still appended and fsynced before
+   * it resolves; the log, not the state file, is the record). Other processes wait for the lock meanwhile.
+   * 0 releases after every call (what the CLI uses). Default: 200.
+   */
+  holdLockMs?: number;
 }
 
 export interface LogFetchOptions {
@@ -130,6 +137,8 @@ export interface StageLogger {
   flush(): Promise<FlushResult>;
   /** Local state of the stage, read without taking the lock. */
   status(): Promise<StageStatus>;
+  /** Writes the state checkpoint and releases the stage lock now (also happens after `holdLockMs` idle). */
+  close(): Promise<void>;
 }
 
 /** Creates the logger of one stage. Production defaults are one call away: `createStageLogger(config)`. */
@@ -147,6 +156,11 @@ class DefaultStageLogger implements StageLogger {
   private readonly indexPath: string;
   private readonly ops: OpsLog;
   private store: DailyObjectStore | undefined;
+  private readonly holdLockMs: number;
+  /** The lock and the in-memory state while this logger holds the stage (see `holdLockMs`). */
+  private session: { state: StageState; release: () => Promise<void>; dirty: boolean; timer?: NodeJS.Timeout; appender?: DurableAppender } | undefined;
+  /** Serialises calls within this process. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(config: StageConfig, private readonly options: StageLoggerOptions) {
     this.config = config;
@@ -158,6 +172,90 @@ class DefaultStageLogger implements StageLogger {
     this.indexPath = uploadedIndexPath(config.localDir, config.stage);
     this.ops = options.opsLog ?? createOpsLog(config.localDir, config.stage);
     this.store = options.store;
+    this.holdLockMs = options.holdLockMs ?? 200;
+  }
+
+  /** Runs `fn` holding the stage lock with a reconciled state, one call at a time. */
+  private withStage<T>(fn: (state: StageState) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      if (!this.session) {
+        await this.fs.ensureDir(this.config.localDir).catch((cause) => {
+          throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
+        });
+        const release = await acquireStageLock(this.config.localDir, this.config.stage);
+        try {
+          this.session = { state: await this.reconcile(), release, dirty: false };
+        } catch (error) {
+          await release().catch(() => undefined);
+          throw error;
+        }
+      }
+      const session = this.session;
+      clearTimeout(session.timer);
+      try {
+        return await fn(session.state);
+      } finally {
+        if (this.holdLockMs <= 0) await this.endSession();
+        else {
+          session.timer = setTimeout(() => void this.enqueueEnd(), this.holdLockMs);
+          session.timer.unref();
+        }
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private enqueueEnd(): Promise<void> {
+    const next = this.queue.then(() => this.endSession());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async endSession(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    clearTimeout(session.timer);
+    try {
+      await this.closeAppender();
+      if (session.dirty) await this.saveState(session.state);
+    } finally {
+      await session.release().catch(() => undefined);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.enqueueEnd();
+  }
+
+  /** Drops the session without a checkpoint (after a failed append); the next call reconciles from disk. */
+  private async abandonSession(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    clearTimeout(session.timer);
+    await session.appender?.close().catch(() => undefined);
+    await session.release().catch(() => undefined);
+  }
+
+  /** Appends a block: through the session's open file when holding the stage, else open-append-close. */
+  private async appendBlock(block: Buffer): Promise<void> {
+    const session = this.session;
+    if (this.holdLockMs > 0 && session && this.fs.openAppender) {
+      session.appender ??= await this.fs.openAppender(this.paths.log);
+      await session.appender.append(block);
+    } else {
+      await this.fs.append(this.paths.log, block);
+    }
+  }
+
+  /** Called before the log is truncated or replaced: an open handle would keep writing to the old file. */
+  private async closeAppender(): Promise<void> {
+    const appender = this.session?.appender;
+    if (!appender) return;
+    this.session!.appender = undefined;
+    await appender.close().catch(() => undefined);
   }
 
   async logFetch(payload: Payload | string, options: LogFetchOptions = {}): Promise<LogResult> {
@@ -170,11 +268,7 @@ class DefaultStageLogger implements StageLogger {
     const payloadJson = JSON.stringify(parsed, null, 2);
     const records = countRecords(parsed, this.config.recordsPath);
 
-    await this.fs.ensureDir(this.config.localDir).catch((cause) => {
-      throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
-    });
-    return withStageLock(this.config.localDir, this.config.stage, async () => {
-      const state = await this.reconcile();
+    return this.withStage(async (state) => {
       if (fetchIdGiven !== undefined) {
         const earlier = await this.findLogged(state, fetchIdGiven);
         if (earlier) {
@@ -218,9 +312,11 @@ class DefaultStageLogger implements StageLogger {
 
       crashPoint('log:before-append');
       try {
-        await this.fs.append(this.paths.log, block);
+        await this.appendBlock(block);
       } catch (cause) {
-        // Nothing of this fetch counts: a partial block is quarantined by the next call.
+        // Nothing of this fetch counts: a partial block is quarantined by the next call, which must
+        // therefore start from a fresh reconcile rather than this session's state.
+        await this.abandonSession();
         throw localIo(`cannot append to ${this.paths.log}; the fetch was NOT logged`, cause);
       }
       crashPoint('log:after-append');
@@ -229,7 +325,9 @@ class DefaultStageLogger implements StageLogger {
       state.date = dayText;
       state.lastFetchNumber = fetchNumber;
       state.lastTimestamp = timestamp;
-      await this.saveState(state);
+      state.log.size += block.length;
+      if (this.holdLockMs <= 0) await this.saveState(state);
+      else this.session!.dirty = true; // the block is the record; the checkpoint follows on release
       crashPoint('log:after-state');
 
       if (uploadError === undefined && state.pending.length >= this.config.fetchLimit) {
@@ -260,11 +358,7 @@ class DefaultStageLogger implements StageLogger {
     if (!this.config.bucket && !this.options.store) {
       throw new ConfigError(`stage "${this.config.stage}" has no bucket; set ROTATING_S3_BUCKET or "bucket" in the stage config`);
     }
-    await this.fs.ensureDir(this.config.localDir).catch((cause) => {
-      throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
-    });
-    return withStageLock(this.config.localDir, this.config.stage, async () => {
-      const state = await this.reconcile();
+    return this.withStage(async (state) => {
       const outcome = state.pending.length > 0 ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
       const result: FlushResult = {
         uploaded_fetches: outcome.uploads.reduce((n, u) => n + u.fetches, 0),
@@ -278,7 +372,7 @@ class DefaultStageLogger implements StageLogger {
   }
 
   async status(): Promise<StageStatus> {
-    const state = (await readState(this.statePath)) ?? emptyState(this.config.stage);
+    const state = this.session?.state ?? (await readState(this.statePath)) ?? emptyState(this.config.stage);
     const now = this.clock.instant();
     const today = localDateOf(now, this.zone);
     const date = state.date !== null && state.date > today.toString() ? state.date : today.toString();
@@ -392,6 +486,7 @@ class DefaultStageLogger implements StageLogger {
    * left in flight by an earlier call goes first, as the same batch under the same id.
    */
   private async rotate(state: StageState, which: PendingFetch[]): Promise<{ uploads: UploadReport[]; error: UploadErrorInfo | undefined }> {
+    await this.closeAppender();
     const uploads: UploadReport[] = [];
     const groups: Array<{ date: string; group: PendingFetch[]; uploadId: string }> = [];
     let rest = which;

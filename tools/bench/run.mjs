@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+/**
+ * npm run bench — every figure is a ratio or a size measured side by side in this one run, on this machine:
+ *   startup    `rotating-s3 log` (no rotation) vs `node -e ''`
+ *   inprocess  logger.logFetch with fsync per fetch vs a raw append+fsync loop of the same bytes
+ *   rotation   one rotating `log` against daily objects of 1, 10, 100, 500 MB (BENCH_SIZES): bytes on the
+ *              wire through a counting proxy in front of moto, wall time, peak RSS of the process
+ *   peers      10,000 fetches of 10 KB: rotating-s3 vs s3-streamlogger vs winston-s3-transport, throughput
+ *              and what each loses when its process is killed with SIGKILL mid-run
+ * Prints tables and writes docs/bench/results.json. Not part of the test run.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { open } from 'node:fs/promises';
+import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { applyUpload, createStageLogger, serializeDailyObject } from '@rotating-s3/core';
+import { CREDS, bucket, median, mib, s3, startCountingProxy, startMoto, table } from './lib.mjs';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const BIN = join(root, 'packages', 'rotating-s3-core', 'bin', 'rotating-s3.js');
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['startup', 'inprocess', 'rotation', 'peers'];
+const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version }, at: new Date().toISOString() };
+const out = [];
+const work = mkdtempSync(join(tmpdir(), 'rs3-bench-'));
+const moto = await startMoto();
+const client = s3(moto.endpoint);
+
+function stageConfig(dir, bucketName, extra = {}) {
+  const file = join(dir, 'stage.json');
+  writeFileSync(file, JSON.stringify({ stage: 'bench', bucket: bucketName, localDir: join(dir, 'local'), fetchLimit: 100000, timezone: 'America/New_York', recordsPath: '/matches', forcePathStyle: true, ...extra }));
+  return file;
+}
+
+function payload(i, bytes) {
+  const n = Math.max(1, Math.floor(bytes / 100));
+  return { run: i, matches: Array.from({ length: n }, (_, k) => ({ match_id: `m${i}-${k}`, v: 'x'.repeat(70) })) };
+}
+
+try {
+  if (sections.includes('startup')) {
+    const dir = mkdtempSync(join(work, 'startup-'));
+    const cfg = stageConfig(dir, 'unused-bucket');
+    const file = join(dir, 'p.json');
+    writeFileSync(file, JSON.stringify(payload(0, 1000)));
+    const env = { ...process.env, ...CREDS };
+    const bare = [];
+    const log = [];
+    for (let i = 0; i < 21; i++) {
+      let t = performance.now();
+      await run(process.execPath, ['-e', '']);
+      bare.push(performance.now() - t);
+      t = performance.now();
+      await run(process.execPath, [BIN, 'log', '--config', cfg, '--payload-file', file], { env });
+      log.push(performance.now() - t);
+    }
+    const r = { node_e_ms: median(bare), log_ms: median(log), ratio: median(log) / median(bare) };
+    results.startup = r;
+    out.push(table('start-up (median of 21, interleaved)', ['command', 'wall ms', 'ratio'], [["node -e ''", r.node_e_ms.toFixed(0), '1.00'], ['rotating-s3 log (1 KB, no rotation)', r.log_ms.toFixed(0), r.ratio.toFixed(2)]]));
+  }
+
+  if (sections.includes('inprocess')) {
+    const dir = mkdtempSync(join(work, 'inproc-'));
+    const N = 1000;
+    const body = payload(0, 10_000);
+    const logger = createStageLogger(
+      { stage: 'bench', bucket: 'unused-bucket', prefix: '', localDir: join(dir, 'local'), fetchLimit: 1_000_000, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: undefined, forcePathStyle: true },
+      { opsLog: { event() {} } },
+    );
+    await logger.logFetch(body);
+    let t = performance.now();
+    for (let i = 0; i < N; i++) await logger.logFetch(body);
+    const ours = N / ((performance.now() - t) / 1000);
+    // The same bytes per fetch, appended and fsynced the way the logger does (open O_APPEND, write, fsync, close).
+    const block = Buffer.alloc(Math.round(statSync(join(dir, 'local', 'bench_fetches.log')).size / (N + 1)), 120);
+    const rawFile = join(dir, 'raw.log');
+    t = performance.now();
+    for (let i = 0; i < N; i++) {
+      const fd = openSync(rawFile, 'a', 0o600);
+      writeSync(fd, block);
+      fsyncSync(fd);
+      closeSync(fd);
+    }
+    const raw = N / ((performance.now() - t) / 1000);
+    // The same loop with promise-based fs (what a Node service would not block its event loop with).
+    const handle = await open(join(dir, 'raw-async.log'), 'a', 0o600);
+    t = performance.now();
+    for (let i = 0; i < N; i++) {
+      await handle.writeFile(block);
+      await handle.datasync();
+    }
+    const rawAsync = N / ((performance.now() - t) / 1000);
+    await handle.close();
+    await logger.close();
+    results.inprocess = { fetches: N, fetch_bytes: block.length, ours_per_s: ours, raw_sync_per_s: raw, raw_async_per_s: rawAsync, ratio_vs_sync: ours / raw, ratio_vs_async: ours / rawAsync };
+    out.push(
+      table(`in-process logging, ${N} fetches of ${(block.length / 1024).toFixed(1)} KiB, fsync per fetch`, ['writer', 'fetches/s', 'ratio'], [
+        ['raw loop, sync: open+write+fsync+close', raw.toFixed(0), '1.00'],
+        ['raw loop, async: one handle, write+fdatasync', rawAsync.toFixed(0), (rawAsync / raw).toFixed(2)],
+        ['logger.logFetch (held lock, write+fdatasync)', ours.toFixed(0), (ours / raw).toFixed(2)],
+      ]),
+    );
+  }
+
+  if (sections.includes('rotation')) {
+    const sizes = (process.env.BENCH_SIZES ?? '1,10,100,500').split(',').map(Number);
+    const proxy = await startCountingProxy(moto.port);
+    const rows = [];
+    results.rotation = [];
+    for (const size of sizes) {
+      const name = await bucket(client, `rotation-${size}mb`);
+      const date = '2026-11-28';
+      const key = `bench_json_log_${date}.json`;
+      // A valid daily object of about `size` MB: uploads of 25 fetches of ~10 KB.
+      let object;
+      let n = 0;
+      const fetchData = (i) => ({ fetch_id: `seed-${i}`, fetch_number: i + 1, timestamp: `${date}T08:00:00.000-05:00`, records: 100, data: payload(i, 10_000) });
+      while (n * 10_400 < size * 1024 * 1024) {
+        object = applyUpload(object, { stage: 'bench', timezone: 'America/New_York', date, uploadTimestamp: `${date}T08:00:00.000-05:00`, fetches: Array.from({ length: 25 }, (_, k) => fetchData(n + k)) }).object;
+        n += 25;
+      }
+      const text = serializeDailyObject(object);
+      object = undefined;
+      await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: text }));
+      const dir = mkdtempSync(join(work, `rot-${size}-`));
+      const cfg = stageConfig(dir, name, { fetchLimit: 1 });
+      const file = join(dir, 'p.json');
+      writeFileSync(file, JSON.stringify(payload(1, 10_000)));
+      const rssFile = join(dir, 'rss');
+      proxy.reset();
+      const t = performance.now();
+      const { stdout } = await run(process.execPath, [BIN, 'log', '--config', cfg, '--payload-file', file, '--now', `${date}T12:00:00-05:00`], {
+        env: { ...process.env, ...CREDS, AWS_ENDPOINT_URL_S3: proxy.endpoint, ROTATING_S3_COMPLETE_GUARD: 'lease', NODE_OPTIONS: `--require=${join(here, 'maxrss.cjs')}`, BENCH_RSS_FILE: rssFile },
+      });
+      const wall = performance.now() - t;
+      const r = JSON.parse(stdout);
+      if (!r.rotated) throw new Error(`no rotation at ${size} MB: ${stdout}`);
+      const newData = readFileSync(file).length;
+      const wire = proxy.counts.up + proxy.counts.down;
+      const rss = Number(readFileSync(rssFile, 'utf8')) / 1024;
+      const row = { daily_mb: Number(mib(text.length)), new_data_bytes: newData, wire_bytes: wire, wire_over_new: wire / newData, budget_bytes: 1.3 * newData + 256 * 1024, wall_ms: wall, peak_rss_mb: rss, upload_sequence: r.upload_sequence };
+      results.rotation.push(row);
+      rows.push([mib(text.length), (newData / 1024).toFixed(1), (wire / 1024).toFixed(1), (row.budget_bytes / 1024).toFixed(0), wire <= row.budget_bytes ? 'yes' : 'NO', wall.toFixed(0), rss.toFixed(0)]);
+      await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: '' })).catch(() => undefined);
+    }
+    proxy.close();
+    out.push(table('one rotating `log` (10 KB fetch) by daily object size — bytes through a counting proxy in front of moto', ['daily MiB', 'new KiB', 'wire KiB', 'budget KiB (1.3×new+256)', 'within', 'wall ms', 'peak RSS MiB'], rows));
+  }
+
+  if (sections.includes('peers')) {
+    const N = Number(process.env.BENCH_PEER_FETCHES ?? 10_000);
+    const rows = [];
+    results.peers = [];
+    for (const peer of ['rotating-s3', 's3-streamlogger', 'winston-s3-transport']) {
+      const name = await bucket(client, `peer-${peer}`.replace(/[^a-z0-9-]/g, '-'));
+      const dir = mkdtempSync(join(work, `peer-${peer}-`));
+      const env = { ...process.env, ...CREDS, BENCH_ENDPOINT: moto.endpoint, BENCH_BUCKET: name, BENCH_DIR: dir, BENCH_N: String(N) };
+      const t = performance.now();
+      await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'throughput'], { env, maxBuffer: 64 * 1024 * 1024 });
+      // Done means: every fetch readable in S3 (peers upload in the background), or no progress for 30 s.
+      let inS3 = await countIds(name);
+      for (let last = -1, still = 0; inS3.size < N && still < 60; still = inS3.size === last ? still + 1 : 0) {
+        last = inS3.size;
+        await new Promise((r) => setTimeout(r, 500));
+        inS3 = await countIds(name);
+      }
+      const wall = performance.now() - t;
+      // Durability: kill -9 after ~1.5 s of logging, then count acknowledged fetches that survived.
+      const killName = await bucket(client, `kill-${peer}`.replace(/[^a-z0-9-]/g, '-'));
+      const acked = await runAndKill(join(here, 'peers', `${peer}.mjs`), { ...env, BENCH_BUCKET: killName, BENCH_DIR: mkdtempSync(join(work, `kill-${peer}-`)) }, 1500);
+      if (peer === 'rotating-s3') await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'recover'], { env: { ...env, BENCH_BUCKET: killName, BENCH_DIR: acked.dir } });
+      const survived = await countIds(killName);
+      const lost = acked.ids.filter((id) => !survived.has(id)).length;
+      const row = { peer, fetches: N, wall_s: wall / 1000, fetches_per_s: N / (wall / 1000), in_s3: inS3.size, kill_acked: acked.ids.length, kill_lost: lost };
+      results.peers.push(row);
+      rows.push([peer, (wall / 1000).toFixed(1), row.fetches_per_s.toFixed(0), `${inS3.size}/${N}`, `${lost} of ${acked.ids.length} acknowledged`]);
+    }
+    out.push(table(`peers: ${N} fetches of 10 KB into the same moto server`, ['logger', 'wall s', 'fetches/s', 'in S3 after close', 'lost on kill -9'], rows));
+  }
+} finally {
+  moto.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+console.log(out.join('\n'));
+console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memory_gib} GiB, Node ${results.machine.node}`);
+mkdirSync(join(root, 'docs', 'bench'), { recursive: true });
+const jsonFile = join(root, 'docs', 'bench', 'results.json');
+const previous = (() => { try { return JSON.parse(readFileSync(jsonFile, 'utf8')); } catch { return {}; } })();
+writeFileSync(jsonFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
+console.log(`written: ${jsonFile}`);
+
+/** Every fetch id found in any object of the bucket (each peer's objects are JSON lines or daily objects). */
+async function countIds(name) {
+  const ids = new Set();
+  let token;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
+    for (const { Key } of page.Contents ?? []) {
+      const text = await (await client.send(new GetObjectCommand({ Bucket: name, Key }))).Body.transformToString();
+      for (const m of text.matchAll(/"(?:fetch_id|id)":"(f-\d+)"/g)) ids.add(m[1]);
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return ids;
+}
+
+function runAndKill(script, env, ms) {
+  return new Promise((resolveKill) => {
+    const child = spawn(process.execPath, [script, 'durability'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const ids = [];
+    let carry = '';
+    child.stdout.on('data', (d) => {
+      const lines = (carry + d).split('\n');
+      carry = lines.pop();
+      for (const l of lines) if (l.startsWith('ack ')) ids.push(l.slice(4));
+    });
+    setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('close', () => resolveKill({ ids, dir: env.BENCH_DIR }));
+  });
+}
