@@ -17,7 +17,10 @@ export type ErrorCode =
   | 'E_S3_NO_BUCKET'
   | 'E_S3_CONFLICT'
   | 'E_S3_CORRUPT_OBJECT'
-  | 'E_S3';
+  | 'E_S3'
+  | 'E_CONSUMER_STATE'
+  | 'E_CONSUMER_LOCK'
+  | 'E_CONSUMER_OUTPUT';
 
 export class RotatingS3Error extends Error {
   readonly code: ErrorCode;

@@ -1,6 +1,8 @@
 // winston + winston-s3-transport with its defaults (buffered streams uploaded through lib-storage).
 import winston from 'winston';
-import { S3StreamTransport } from 'winston-s3-transport';
+import winstonS3 from 'winston-s3-transport'; // CommonJS: no named ESM exports
+
+const { S3StreamTransport } = winstonS3;
 import { N, ack, bucket, fetchPayload, mode, s3Config } from './common.mjs';
 
 let seq = 0;

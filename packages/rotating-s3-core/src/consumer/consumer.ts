@@ -1,0 +1,459 @@
+/**
+ * The downstream consumer: delivers every record of every fetch of a stage that this consumer has not
+ * processed yet, one record at a time, and remembers what it processed (consumer/state.ts).
+ *
+ * One run, in this order (the order is what makes "no fetch is missed" hold while the writer runs):
+ *   1. daily objects of the dates [scan_from - 1, today + 1] (stage zone; a first run: every daily object
+ *      in the bucket), each read from its cursor on (consumer/s3-reader.ts);
+ *   2. the local bookended file (fetches not uploaded yet);
+ *   3. the same daily objects again from the new cursors — nearly always a 304: this catches fetches that
+ *      the writer uploaded and removed from the local file between steps 1 and 2.
+ * A fetch logged before step 2 is in the local file at step 2 or in a daily object at step 3. Its date is
+ * at least the previous complete run's date minus one day, unless it was logged before that run's step 2
+ * (and so was delivered by it). `scan_from` becomes today only when a run completes.
+ *
+ * Exactly once: a fetch id already processed is skipped (the same fetch is read locally first and from S3
+ * after its upload); a record whose record_id this consumer already received is not delivered again. Both
+ * are remembered for `retentionDays`. Progress is committed only for records the handler returned from:
+ * a crash redoes at most what was not committed, and records handled before it are not delivered again.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Clock } from '@js-joda/core';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { assertStageName } from '../config/load.js';
+import type { StageConfig } from '../config/schema.js';
+import { ConfigError, InputError, describeError } from '../errors.js';
+import { nodeDurableFs, type DurableFs } from '../local/durable-fs.js';
+import { extractRecords, type Payload } from '../records/records.js';
+import { dailyObjectKey } from '../s3/daily-object.js';
+import { systemClock } from '../time/clock.js';
+import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, type ZoneId } from '../time/zone.js';
+import { consumerCrashPoint } from './crash-point.js';
+import { ConsumerError } from './errors.js';
+import { localLogPath, readLocalFetches, unreadable } from './local-reader.js';
+import { DigestSet, digestOf } from './digest-set.js';
+import { recordIdOf, recordTimestampOf } from './record-id.js';
+import type { ObjectReadOutcome } from './s3-reader.js';
+import {
+  assertConsumerName,
+  commitConsumerEntry,
+  consumerStatePath,
+  pruneConsumerEntry,
+  readConsumerEntry,
+  withConsumerRunLock,
+  type ConsumerEntry,
+  type ObjectCursor,
+} from './state.js';
+import type { Consumer, ConsumerOptions, ConsumerWarning, RecordHandler, RunOptions, RunSummary } from './types.js';
+
+/** Default days a processed fetch id, a record id and a cursor are remembered. */
+export const CONSUMER_RETENTION_DAYS = 8;
+/** The smallest retention accepted (SPEC §7: at least 7 days). */
+export const MIN_RETENTION_DAYS = 7;
+/** Default milliseconds between progress commits of `run`. */
+export const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
+
+/**
+ * Creates the consumer `options.consumer` of one stage.
+ *
+ * @example
+ * ```ts
+ * const consumer = createConsumer({ config: resolveConfig({ stage: 'merge' }), consumer: 'billing' });
+ * const summary = await consumer.run(async (r) => { await save(r.record_id, r.record); });
+ * ```
+ */
+export function createConsumer(options: ConsumerOptions): Consumer {
+  return new DefaultConsumer(options);
+}
+
+/** `--state-dir`, else `ROTATING_S3_CONSUMER_STATE_DIR`, else `<localDir>/consumers`. */
+export function defaultConsumerStateDir(config: Pick<StageConfig, 'localDir'>, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['ROTATING_S3_CONSUMER_STATE_DIR'];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(config.localDir, 'consumers');
+}
+
+class DefaultConsumer implements Consumer {
+  readonly stateFile: string;
+  private readonly config: StageConfig;
+  private readonly name: string;
+  private readonly stateDir: string;
+  private readonly clock: Clock;
+  private readonly zone: ZoneId;
+  private readonly fs: DurableFs;
+  private readonly retentionDays: number;
+  private client: S3Client | undefined;
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.config = options.config;
+    assertStageName(this.config.stage);
+    this.name = assertConsumerName(options.consumer);
+    if (!this.config.bucket) {
+      throw new ConfigError(`stage "${this.config.stage}" has no bucket to consume from; set ROTATING_S3_BUCKET or "bucket" in the stage config`);
+    }
+    this.retentionDays = options.retentionDays ?? CONSUMER_RETENTION_DAYS;
+    if (!Number.isInteger(this.retentionDays) || this.retentionDays < MIN_RETENTION_DAYS) {
+      throw new ConfigError(`retentionDays ${options.retentionDays} is too short; use a whole number of days, at least ${MIN_RETENTION_DAYS}`);
+    }
+    if (options.since !== undefined && !isDate(options.since)) {
+      throw new InputError('E_USAGE', `--since ${JSON.stringify(options.since)} is not a date; use YYYY-MM-DD, e.g. 2026-11-28`);
+    }
+    this.stateDir = options.stateDir ?? defaultConsumerStateDir(this.config);
+    this.stateFile = consumerStatePath(this.stateDir, this.config.stage);
+    this.clock = options.clock ?? systemClock();
+    this.zone = resolveZone(this.config.timezone);
+    this.fs = options.fs ?? nodeDurableFs;
+    this.client = options.s3Client;
+  }
+
+  async run(handler: RecordHandler, options: RunOptions = {}): Promise<RunSummary> {
+    if (options.dryRun) return this.runUnlocked(handler, options, () => undefined);
+    await this.fs.ensureDir(this.stateDir).catch((cause) => {
+      throw new ConsumerError('E_CONSUMER_STATE', `cannot create the consumer state directory ${this.stateDir} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); pass a writable --state-dir`, { cause });
+    });
+    return withConsumerRunLock(this.stateDir, this.config.stage, this.name, (assertHeld) => this.runUnlocked(handler, options, assertHeld));
+  }
+
+  private async runUnlocked(handler: RecordHandler, options: RunOptions, assertHeld: () => void): Promise<RunSummary> {
+    const entry = await readConsumerEntry(this.stateFile, this.config.stage, this.name);
+    const client = await this.getClient();
+    const run = new Run(this, entry, handler, options, assertHeld, client);
+    return run.execute();
+  }
+
+  private async getClient(): Promise<S3Client> {
+    if (!this.client) {
+      const { createS3Client } = await import('../s3/client.js');
+      this.client = createS3Client(this.config);
+    }
+    return this.client;
+  }
+
+  /** What a Run needs of its consumer (kept in one place rather than passed piecemeal). */
+  get settings() {
+    return {
+      config: this.config,
+      name: this.name,
+      clock: this.clock,
+      zone: this.zone,
+      fs: this.fs,
+      retentionDays: this.retentionDays,
+      stateFile: this.stateFile,
+      timestampField: this.options.recordTimestampField ?? 'timestamp',
+      readLocal: this.options.readLocal ?? true,
+      since: this.options.since,
+      onWarning: this.options.onWarning,
+    };
+  }
+}
+
+interface FetchToDeliver {
+  fetchId: string;
+  fetchNumber: number;
+  timestamp: string;
+  date: string;
+  source: 'local' | 's3';
+  /** Its records in order; iterating may throw when a record is unreadable (the fetch is then skipped). */
+  records: Iterable<unknown>;
+  /** The warning for an unreadable record. */
+  unreadable: (detail: string) => ConsumerWarning;
+}
+
+/** One run: the working state between the committed entry and the next commit. */
+class Run {
+  private readonly s: DefaultConsumer['settings'];
+  private readonly today: LocalDate;
+  private readonly todayText: string;
+  private readonly processedFetches = new Set<string>();
+  /** Record ids received: loaded from the file, plus this run's (which a commit appends). */
+  private readonly receivedRecords = new DigestSet();
+  /** Fetch ids completed by this run (committed or not yet). */
+  private readonly doneFetches: string[] = [];
+  private readonly cursors: Map<string, ObjectCursor>;
+  private readonly summary: RunSummary;
+  private readonly progressive: boolean;
+  private lastCommit = performance.now();
+  private warnedIdFallback = false;
+
+  constructor(
+    consumer: DefaultConsumer,
+    private readonly entry: ConsumerEntry,
+    private readonly handler: RecordHandler,
+    private readonly options: RunOptions,
+    private readonly assertHeld: () => void,
+    private readonly client: S3Client,
+  ) {
+    this.s = consumer.settings;
+    this.today = localDateOf(this.s.clock.instant(), this.s.zone);
+    this.todayText = this.today.toString();
+    for (const ids of Object.values(entry.fetches)) for (const id of ids) this.processedFetches.add(id);
+    for (const digests of Object.values(entry.records)) this.receivedRecords.loadEncoded(digests);
+    this.cursors = new Map(Object.entries(entry.objects));
+    const interval = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    this.progressive = !options.dryRun && Number.isFinite(interval);
+    this.summary = {
+      consumer: this.s.name,
+      stage: this.s.config.stage,
+      fetches: 0,
+      records: 0,
+      duplicate_records: 0,
+      skipped_fetches: 0,
+      daily_objects: [],
+      s3_bytes: 0,
+      local_fetches: 0,
+      committed: false,
+      dry_run: options.dryRun ?? false,
+      warnings: [],
+      state_file: this.s.stateFile,
+    };
+  }
+
+  async execute(): Promise<RunSummary> {
+    try {
+      const dates = await this.datesToRead();
+      const problems = await this.readObjects(dates, new Set());
+      if (this.s.readLocal) await this.readLocal();
+      await this.readObjects(dates, problems);
+      await this.options.beforeCommit?.();
+      if (!this.options.dryRun) {
+        consumerCrashPoint('consume:before-commit');
+        await this.commit(true);
+        consumerCrashPoint('consume:after-commit');
+      }
+      return this.summary;
+    } catch (error) {
+      // Keep what the handler finished, so the next run redoes only the rest.
+      if (this.progressive && !(error instanceof ConsumerError)) await this.commit(false).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Dates whose daily objects this run reads, ascending. */
+  private async datesToRead(): Promise<string[]> {
+    const dates = new Set<string>();
+    const add = (date: LocalDate) => dates.add(date.toString());
+    if (this.entry.scan_from === null) {
+      const { listDailyObjectDates } = await import('./s3-reader.js');
+      for (const date of await listDailyObjectDates(this.client, this.s.config.bucket!, this.s.config.prefix, this.s.config.stage)) dates.add(date);
+      for (let d = this.today.minusDays(1); !d.isAfter(this.today.plusDays(1)); d = d.plusDays(1)) add(d);
+    } else {
+      const scanFrom = LocalDate.parse(this.entry.scan_from);
+      const from = (scanFrom.isBefore(this.today) ? scanFrom : this.today).minusDays(1);
+      const to = (scanFrom.isAfter(this.today) ? scanFrom : this.today).plusDays(1);
+      for (let d = from; !d.isAfter(to); d = d.plusDays(1)) add(d);
+    }
+    // Objects that were not in the SPEC §4 shape are read (and reported) again until fixed.
+    for (const cursor of this.cursors.values()) if (cursor.problem !== undefined) dates.add(cursor.date);
+    return [...dates].filter((d) => this.s.since === undefined || d >= this.s.since).sort();
+  }
+
+  /** Reads each date's daily object from its cursor; returns the keys found not in the SPEC §4 shape. */
+  private async readObjects(dates: string[], skip: Set<string>): Promise<Set<string>> {
+    const { readDailyObjectFetches } = await import('./s3-reader.js');
+    const problems = new Set<string>();
+    for (const date of dates) {
+      const key = dailyObjectKey(this.s.config.prefix, this.s.config.stage, date);
+      if (skip.has(key)) continue;
+      const where = `s3://${this.s.config.bucket}/${key}`;
+      const had = this.cursors.get(key);
+      const reads = readDailyObjectFetches({ client: this.client, bucket: this.s.config.bucket!, key, date, cursor: had });
+      let outcome: ObjectReadOutcome | undefined;
+      try {
+        while (outcome === undefined) {
+          const step = await reads.next();
+          if (step.done) {
+            outcome = step.value;
+            break;
+          }
+          const event = step.value;
+          if (event.kind === 'fetch') {
+            const f = event.fetch;
+            const records = f.data !== null && typeof f.data === 'object' ? extractRecords(f.data as Payload, this.s.config.recordsPath) : [];
+            await this.deliver({ fetchId: f.fetchId, fetchNumber: f.fetchNumber, timestamp: f.timestamp, date, source: 's3', records, unreadable: (detail) => ({ code: 'corrupt_daily_object', message: `${where}: fetch ${f.fetchId}: ${detail}` }) });
+          } else if (event.kind === 'cursor') {
+            // Every fetch of the upload is handled: the cursor may be committed.
+            this.cursors.set(key, event.cursor);
+          } else {
+            this.warn({ code: 'daily_object_reread', message: `${where}: reading it in full (${event.reason}); fetches already processed are skipped` });
+          }
+        }
+      } finally {
+        await reads.return(undefined as never).catch(() => undefined);
+      }
+      this.summary.s3_bytes += outcome.bytes;
+      const report: RunSummary['daily_objects'][number] = { key, status: outcome.status, bytes: outcome.bytes };
+      if (outcome.cursor) this.cursors.set(key, outcome.cursor);
+      else this.cursors.delete(key);
+      if (outcome.status === 'missing' && had !== undefined) {
+        this.warn({ code: 'daily_object_missing', message: `${where} was read before but no longer exists; nothing more to read from it` });
+      }
+      if (outcome.problem !== undefined) {
+        report.problem = outcome.problem;
+        problems.add(key);
+        this.warn({
+          code: 'corrupt_daily_object',
+          message: `${where} is not a valid rotating-s3 daily object (${outcome.problem}); fetches before the problem were read, the rest of it is skipped and it is read again next run — fix or move it aside; other daily objects are read as usual`,
+        });
+      }
+      this.report(report);
+    }
+    return problems;
+  }
+
+  /** One line per object in the summary: the second look (step 3) only counts when it read something. */
+  private report(read: RunSummary['daily_objects'][number]): void {
+    const earlier = this.summary.daily_objects.find((r) => r.key === read.key);
+    if (!earlier) {
+      this.summary.daily_objects.push(read);
+    } else if (read.status === 'incremental' || read.status === 'full') {
+      earlier.status = earlier.status === 'full' ? 'full' : read.status;
+      earlier.bytes += read.bytes;
+    }
+  }
+
+  private async readLocal(): Promise<void> {
+    const path = localLogPath(this.s.config.localDir, this.s.config.stage);
+    for await (const event of readLocalFetches(path, this.s.config.recordsPath)) {
+      if (event.kind === 'warning') {
+        this.warn(event.warning);
+        continue;
+      }
+      const f = event.fetch;
+      this.summary.local_fetches++;
+      let date: string;
+      try {
+        date = localDateOf(parseTimestamp(f.timestamp), this.s.zone).toString();
+      } catch {
+        this.warn({ code: 'unreadable_local_fetch', message: `fetch ${f.fetchId} in ${path} has an unreadable timestamp ${JSON.stringify(f.timestamp)}; skipped` });
+        continue;
+      }
+      await this.deliver({ fetchId: f.fetchId, fetchNumber: f.fetchNumber, timestamp: f.timestamp, date, source: 'local', records: f.records, unreadable: (detail) => unreadable(path, f, detail) });
+    }
+  }
+
+  /** Hands the fetch's new records to the handler, one by one, then marks the fetch processed. */
+  private async deliver(fetch: FetchToDeliver): Promise<void> {
+    if (this.s.since !== undefined && fetch.date < this.s.since) return;
+    if (this.processedFetches.has(fetch.fetchId)) {
+      this.summary.skipped_fetches++;
+      return;
+    }
+    const iterator = fetch.records[Symbol.iterator]();
+    for (let index = 0; ; index++) {
+      let step: IteratorResult<unknown>;
+      try {
+        step = iterator.next();
+      } catch (error) {
+        // Records handled so far are remembered; the fetch is not marked processed.
+        this.warn(fetch.unreadable(describeError(error)));
+        return;
+      }
+      if (step.done) break;
+      const record = step.value;
+      const { recordId, fromContent } = recordIdOf(record, this.s.config.recordIdField);
+      if (fromContent && !this.warnedIdFallback) this.warnIdFallback(fetch.fetchId, index);
+      const digest = digestOf(recordId);
+      if (this.receivedRecords.has(digest)) {
+        this.summary.duplicate_records++;
+        continue;
+      }
+      const handled = this.handler({
+        record_id: recordId,
+        fetch_id: fetch.fetchId,
+        fetch_number: fetch.fetchNumber,
+        record_index: index,
+        timestamp: recordTimestampOf(record, this.s.timestampField) ?? fetch.timestamp,
+        date: fetch.date,
+        source: fetch.source,
+        record,
+      });
+      // A synchronous handler is not awaited: no promise per record.
+      if (handled !== undefined) await handled;
+      this.receivedRecords.remember(digest);
+      this.summary.records++;
+      consumerCrashPoint('consume:after-emit');
+    }
+    this.processedFetches.add(fetch.fetchId);
+    this.doneFetches.push(fetch.fetchId);
+    this.summary.fetches++;
+    if (this.progressive && performance.now() - this.lastCommit >= (this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS)) await this.commit(false);
+  }
+
+  private warnIdFallback(fetchId: string, index: number): void {
+    this.warnedIdFallback = true;
+    const field = this.s.config.recordIdField;
+    this.warn({
+      code: 'record_id_fallback',
+      message:
+        field === undefined
+          ? `stage "${this.s.config.stage}" has no recordIdField: record ids are content hashes (sha256 of the record's canonical JSON); set recordIdField to use a field of the record`
+          : `records without a string or number "${field}" get a content hash as record_id (first: fetch ${fetchId}, record ${index}); said once per run`,
+    });
+  }
+
+  private warn(warning: ConsumerWarning): void {
+    this.summary.warnings.push(warning);
+    this.s.onWarning?.(warning);
+  }
+
+  /** Writes the committed entry plus this run's progress; `complete` also moves `scan_from` to today. */
+  private async commit(complete: boolean): Promise<void> {
+    this.assertHeld();
+    const day = this.todayText;
+    const fetches = this.doneFetches.length === 0 ? this.entry.fetches : { ...this.entry.fetches, [day]: [...(this.entry.fetches[day] ?? []), ...this.doneFetches] };
+    const added = this.receivedRecords.encodeAdded();
+    const records = added === '' ? this.entry.records : { ...this.entry.records, [day]: (this.entry.records[day] ?? '') + added };
+    const next: ConsumerEntry = {
+      scan_from: complete ? this.nextScanFrom() : this.entry.scan_from,
+      last_run: complete ? formatTimestamp(this.s.clock.instant(), this.s.zone) : this.entry.last_run,
+      fetches,
+      records,
+      objects: Object.fromEntries(this.cursors),
+    };
+    const pruned = pruneConsumerEntry(next, this.today.minusDays(this.s.retentionDays).toString());
+    if (this.unchanged(pruned)) {
+      // Nothing new and nothing to forget: rewriting the file would only cost time.
+      this.summary.committed = true;
+      return;
+    }
+    try {
+      await commitConsumerEntry(this.s.fs, this.s.stateFile, this.s.config.stage, this.s.name, pruned);
+    } catch (cause) {
+      if (cause instanceof ConsumerError) throw cause;
+      const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+      throw new ConsumerError('E_CONSUMER_STATE', `cannot write the processed-ID file ${this.s.stateFile} (${code}); nothing of this run was committed since the last commit — check the state directory`, { cause });
+    }
+    this.lastCommit = performance.now();
+    this.summary.committed = true;
+  }
+
+  /** True when `next` holds nothing that the committed entry does not (last_run aside). */
+  private unchanged(next: ConsumerEntry): boolean {
+    const days = (record: Record<string, unknown>) => Object.keys(record).sort().join();
+    return (
+      this.doneFetches.length === 0 &&
+      this.receivedRecords.addedCount === 0 &&
+      next.scan_from === this.entry.scan_from &&
+      days(next.fetches) === days(this.entry.fetches) &&
+      days(next.records) === days(this.entry.records) &&
+      JSON.stringify(next.objects) === JSON.stringify(this.entry.objects)
+    );
+  }
+
+  /** Today, unless an object with a problem is older: it stays in range so it is reported until fixed. */
+  private nextScanFrom(): string {
+    let from = this.todayText;
+    for (const cursor of this.cursors.values()) if (cursor.problem !== undefined && cursor.date < from) from = cursor.date;
+    return from;
+  }
+}
+
+function isDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  try {
+    LocalDate.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

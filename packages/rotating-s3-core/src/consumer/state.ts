@@ -1,0 +1,207 @@
+/**
+ * The processed-ID file `<stateDir>/<stage>_processed_fetch_ids.json` (SPEC §2): what each consumer of a
+ * stage has already processed. One file per stage and state directory; each consumer owns one entry of
+ * `consumers`, keyed by its name, so several consumers may share a state directory and stay independent.
+ *
+ *   {
+ *     "version": 1,
+ *     "stage": "merge",
+ *     "consumers": {
+ *       "billing": {
+ *         "scan_from": "2026-11-28",            // stage-zone date of the last complete run
+ *         "last_run": "2026-11-28T14:03:11.512-05:00",
+ *         "fetches": { "2026-11-28": ["<fetch_id>", …] },   // by the date they were processed
+ *         "records": { "2026-11-28": "<16-char digest><16-char digest>…" },
+ *         "objects": { "<daily object key>": { "date", "etag", "offset", "uploads", … } }
+ *       }
+ *     }
+ *   }
+ *
+ * Invariants:
+ * - Entries of `fetches`, `records` and `objects` older than the retention window are pruned at each
+ *   commit, so the file is bounded by the window, not by the history.
+ * - The file is written only by `commitConsumerProgress`: under the file's update lock it re-reads the file,
+ *   replaces this consumer's entry and writes atomically (temp → fsync → rename → fsync dir), so a crash
+ *   leaves the old or the new file and a concurrent consumer's entry is never lost.
+ * - A file that cannot be parsed or does not match this shape is refused with an error naming it; it is
+ *   never reset, which would make every consumer reprocess everything.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { z } from 'zod';
+import { assertStageName } from '../config/load.js';
+import { InputError } from '../errors.js';
+import type { DurableFs } from '../local/durable-fs.js';
+import { ConsumerError } from './errors.js';
+import { DIGEST_CHARS } from './digest-set.js';
+
+/** A consumer name becomes part of a lock file name and a JSON key. */
+export const CONSUMER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+
+/** Where the consumer stopped reading one daily object (see consumer/s3-reader.ts). */
+export const objectCursorSchema = z.strictObject({
+  /** The object's local date (the `YYYY-MM-DD` of its key). */
+  date: DATE,
+  /** ETag of the version read; an unchanged ETag means nothing new (`If-None-Match` → 304). */
+  etag: z.string(),
+  /** Byte offset just past the closing `}` of the last upload processed. */
+  offset: z.number().int().min(0),
+  /** Uploads, fetches and records processed so far, checked against `daily_metadata` on the next read. */
+  uploads: z.number().int().min(0),
+  fetches: z.number().int().min(0),
+  records: z.number().int().min(0),
+  /** sha256 (hex) of the `tail_length` bytes before `offset`: proves the prefix is unchanged. */
+  tail_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  tail_length: z.number().int().min(0),
+  /** Set when the object is not in the SPEC §4 shape: it is read in full (and reported) every run. */
+  problem: z.string().optional(),
+});
+export type ObjectCursor = z.infer<typeof objectCursorSchema>;
+
+export const consumerEntrySchema = z.strictObject({
+  scan_from: DATE.nullable(),
+  last_run: z.string().nullable(),
+  fetches: z.record(DATE, z.array(z.string().min(1))),
+  records: z.record(
+    DATE,
+    z.string().refine((s) => s.length % DIGEST_CHARS === 0 && /^[A-Za-z0-9_-]*$/.test(s), `must be ${DIGEST_CHARS}-character base64url digests`),
+  ),
+  objects: z.record(z.string(), objectCursorSchema),
+});
+export type ConsumerEntry = z.infer<typeof consumerEntrySchema>;
+
+const stateFileSchema = z.strictObject({
+  version: z.literal(1),
+  stage: z.string(),
+  consumers: z.record(z.string().regex(CONSUMER_NAME_PATTERN), consumerEntrySchema),
+});
+export type ConsumerStateFile = z.infer<typeof stateFileSchema>;
+
+export function emptyConsumerEntry(): ConsumerEntry {
+  return { scan_from: null, last_run: null, fetches: {}, records: {}, objects: {} };
+}
+
+/** `<stateDir>/<stage>_processed_fetch_ids.json`. */
+export function consumerStatePath(stateDir: string, stage: string): string {
+  return join(stateDir, `${assertStageName(stage)}_processed_fetch_ids.json`);
+}
+
+export function assertConsumerName(name: string): string {
+  if (!CONSUMER_NAME_PATTERN.test(name)) {
+    throw new InputError('E_USAGE', `--consumer ${JSON.stringify(name)} is not a valid consumer name; use 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, e.g. "billing"`);
+  }
+  return name;
+}
+
+const CORRUPT_FIX =
+  'restore it from a backup, or move it aside to start this state directory over (every consumer in it then receives all data again); it was NOT reset';
+
+/** Reads and validates the whole file; undefined when it does not exist yet. */
+export async function readConsumerStateFile(path: string, stage: string): Promise<ConsumerStateFile | undefined> {
+  return readValidated(path, stage, stateFileSchema);
+}
+
+/** The file's shape with the entries left unchecked (a commit checks all but the one it replaces). */
+const stateFileOutlineSchema = z.strictObject({ version: z.literal(1), stage: z.string(), consumers: z.record(z.string().regex(CONSUMER_NAME_PATTERN), z.unknown()) });
+
+async function readValidated<T extends { stage: string }>(path: string, stage: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConsumerError('E_CONSUMER_STATE', `cannot read the processed-ID file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (not valid JSON: ${(cause as Error).message.split('\n')[0]}); ${CORRUPT_FIX}`, { cause });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(file)';
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, { cause: parsed.error });
+  }
+  if (parsed.data.stage !== stage) {
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} belongs to stage "${parsed.data.stage}", not "${stage}"; use the state directory of stage "${stage}"`);
+  }
+  return parsed.data;
+}
+
+/** This consumer's entry (empty for a consumer that never committed). */
+export async function readConsumerEntry(path: string, stage: string, consumer: string): Promise<ConsumerEntry> {
+  const file = await readConsumerStateFile(path, stage);
+  return file?.consumers[consumer] ?? emptyConsumerEntry();
+}
+
+/** Drops what is older than `oldestDate` (ISO dates compare as strings). Pure. */
+export function pruneConsumerEntry(entry: ConsumerEntry, oldestDate: string): ConsumerEntry {
+  const keep = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([day]) => day >= oldestDate));
+  return {
+    ...entry,
+    fetches: keep(entry.fetches),
+    records: keep(entry.records),
+    objects: Object.fromEntries(Object.entries(entry.objects).filter(([, cursor]) => cursor.date >= oldestDate)),
+  };
+}
+
+/** Replaces this consumer's entry in the file, atomically and under the file's update lock. */
+export async function commitConsumerEntry(fs: DurableFs, path: string, stage: string, consumer: string, entry: ConsumerEntry): Promise<void> {
+  await withLock(path, `${path}.lock`, 'the processed-ID file', async () => {
+    // Re-read under the lock: another consumer may have committed since this run started.
+    const file = (await readValidated(path, stage, stateFileOutlineSchema)) ?? { version: 1 as const, stage, consumers: {} };
+    for (const [name, other] of Object.entries(file.consumers)) {
+      if (name === consumer) continue; // replaced below: not worth validating (or copying) again
+      const checked = consumerEntrySchema.safeParse(other);
+      if (!checked.success) {
+        throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (consumers.${name}: ${checked.error.issues[0]!.message}); ${CORRUPT_FIX}`, { cause: checked.error });
+      }
+    }
+    file.consumers[consumer] = entry;
+    await fs.writeAtomic(path, `${JSON.stringify(file)}\n`);
+  });
+}
+
+/**
+ * Runs `fn` while holding the run lock of one consumer, so two runs of the same consumer never overlap.
+ * `fn` gets `assertHeld`, to call before each commit: it throws when another process took the lock over.
+ */
+export async function withConsumerRunLock<T>(stateDir: string, stage: string, consumer: string, fn: (assertHeld: () => void) => Promise<T>): Promise<T> {
+  return withLock(stateDir, join(stateDir, `${stage}_${consumer}.consume.lock`), `consumer "${consumer}" of stage "${stage}"`, fn);
+}
+
+/** A lock left by a killed run is taken over once it has not been refreshed for this long. */
+const STALE_MS = 4_000;
+
+async function withLock<T>(target: string, lockfilePath: string, what: string, fn: (assertHeld: () => void) => Promise<T>): Promise<T> {
+  let compromised: Error | undefined;
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(target, {
+      lockfilePath,
+      realpath: false,
+      stale: STALE_MS,
+      update: 1_000,
+      // Waits up to ~15 s: long enough for a killed run's lock to go stale.
+      retries: { retries: 60, minTimeout: 50, maxTimeout: 500, factor: 1.3, randomize: true },
+      onCompromised: (error) => {
+        compromised = error;
+      },
+    });
+  } catch (cause) {
+    throw new ConsumerError('E_CONSUMER_LOCK', `cannot take the lock ${lockfilePath} of ${what} (${(cause as Error).message}); another run holds it — wait for it to finish, or remove the lock if no consume is running`, { cause });
+  }
+  const assertHeld = () => {
+    if (compromised) throw new ConsumerError('E_CONSUMER_LOCK', `the lock ${lockfilePath} of ${what} was taken over by another process; nothing more is committed by this run`, { cause: compromised });
+  };
+  try {
+    return await fn(assertHeld);
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
