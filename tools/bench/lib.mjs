@@ -1,5 +1,7 @@
 /** Bench plumbing: a moto server, a byte-counting loopback proxy, timing and table helpers. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { createServer, connect } from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
@@ -16,9 +18,19 @@ export function freePort() {
   });
 }
 
+/** The first python3 on PATH with moto (Nx puts node's directory, and maybe a python3 without moto, first). */
+function motoPython() {
+  if (process.env.ROTATING_S3_TEST_PYTHON) return process.env.ROTATING_S3_TEST_PYTHON;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const python = join(dir, 'python3');
+    if (existsSync(python) && spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  throw new Error('the benchmarks need moto: no python3 on PATH can import moto.server');
+}
+
 export async function startMoto() {
   const port = await freePort();
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { detached: true, stdio: 'ignore' });
+  const child = spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { detached: true, stdio: 'ignore' });
   const endpoint = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {

@@ -2,12 +2,13 @@
  * Vitest globalSetup: starts the best available real S3 server for the whole run and publishes it to
  * the test workers through the environment (workers are forked after this runs):
  *   ROTATING_S3_TEST_ENDPOINT_RESOLVED, ROTATING_S3_TEST_SERVER (moto|s3rver|external), ROTATING_S3_TEST_CAPS.
- * Order: ROTATING_S3_TEST_ENDPOINT (external) > moto > s3rver; ROTATING_S3_TEST_SERVER_PREFERENCE=s3rver
+ * Order: ROTATING_S3_TEST_ENDPOINT (external) > moto (ROTATING_S3_TEST_PYTHON, else the first python3 on
+ * PATH that has it) > s3rver; ROTATING_S3_TEST_SERVER_PREFERENCE=s3rver
  * forces the fallback. ROTATING_S3_TEST_STRICT=1 (CI) refuses s3rver and turns capability skips into failures.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { probeCapabilities } from './capabilities.js';
-import { motoAvailable, startMoto, startS3rver, type RunningServer } from './servers.js';
+import { findMotoPython, startMoto, startS3rver, type RunningServer } from './servers.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
   process.env['AWS_REGION'] ??= 'us-east-1';
@@ -17,12 +18,14 @@ export default async function setup(): Promise<() => Promise<void>> {
   const preference = process.env['ROTATING_S3_TEST_SERVER_PREFERENCE'];
 
   let server: RunningServer;
+  const moto = external || preference === 's3rver' ? { reason: 'not asked for' } : findMotoPython();
   if (external) {
     server = { kind: 'external', endpoint: external, stop: async () => undefined };
-  } else if (preference !== 's3rver' && motoAvailable()) {
-    server = await startMoto();
+  } else if (moto.python) {
+    server = await startMoto(moto.python);
   } else {
-    if (strict) throw new Error('ROTATING_S3_TEST_STRICT=1 but moto is not available (python3 -m moto.server); CI must not fall back to s3rver');
+    if (strict) throw new Error(`ROTATING_S3_TEST_STRICT=1 but moto is not available (${moto.reason}); CI must not fall back to s3rver`);
+    process.stderr.write(`[s3-harness] moto unavailable (${moto.reason}); falling back to s3rver\n`);
     server = await startS3rver();
   }
   // s3rver accepts only its fixed key pair; moto accepts any.

@@ -3,10 +3,10 @@
  * moto.server), else s3rver in-process. Each returns its endpoint and a stop function.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 export type ServerKind = 'moto' | 's3rver' | 'external';
 
@@ -26,8 +26,22 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function motoAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
+/**
+ * The first python3 that has moto: `ROTATING_S3_TEST_PYTHON`, else each python3 on PATH in order (Nx puts
+ * the directory of `node` first, which can hide the python3 that has moto behind the system one).
+ */
+export function findMotoPython(): { python?: string; reason: string } {
+  const explicit = process.env['ROTATING_S3_TEST_PYTHON'];
+  const candidates = explicit
+    ? [explicit]
+    : [...new Set((process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'python3')))].filter((p) => existsSync(p));
+  const tried: string[] = [];
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore', timeout: 60_000 });
+    if (r.status === 0) return { python, reason: '' };
+    tried.push(python);
+  }
+  return { reason: tried.length ? `no moto in ${tried.join(', ')}` : 'no python3 found' };
 }
 
 async function waitForHttp(url: string, timeoutMs: number, describe: () => string): Promise<void> {
@@ -43,10 +57,10 @@ async function waitForHttp(url: string, timeoutMs: number, describe: () => strin
   }
 }
 
-export async function startMoto(): Promise<RunningServer> {
+export async function startMoto(python: string): Promise<RunningServer> {
   const port = await freePort();
   // Own process group, so teardown also ends moto's werkzeug children.
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2_000);
