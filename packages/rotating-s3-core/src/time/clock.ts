@@ -2,7 +2,7 @@
  * Time comes in through a js-joda Clock: production uses the system clock, tests and `--now` a fixed one.
  * Nothing in the engine calls `Date.now()` directly.
  */
-import { Clock, Instant, ZoneOffset } from '@js-joda/core';
+import { Clock, Instant, ZoneOffset } from './joda.js';
 import { InputError } from '../errors.js';
 
 export { Clock };

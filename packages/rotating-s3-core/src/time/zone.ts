@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { DateTimeFormatter, Instant, LocalDate, ZonedDateTime, ZoneId, ZoneRulesProvider } from '@js-joda/core';
+import { DateTimeFormatter, Instant, LocalDate, ZonedDateTime, ZoneId, ZoneRulesProvider } from './joda.js';
 import { ConfigError } from '../errors.js';
 
 interface PackedTzdb {

@@ -1,0 +1,16 @@
+/**
+ * js-joda, loaded with require(). An ESM `import` of this large CommonJS bundle makes Node scan it for
+ * named exports (cjs-module-lexer) at every start, ~35 ms of each CLI call; require() skips that scan.
+ * The rest of the engine takes js-joda from here. The timezone plugin (zone.ts) is also required, so
+ * both share this one js-joda instance.
+ */
+import { createRequire } from 'node:module';
+import type * as Joda from '@js-joda/core';
+
+const joda = createRequire(import.meta.url)('@js-joda/core') as typeof Joda;
+
+export const { Clock, DateTimeFormatter, Instant, LocalDate, ZonedDateTime, ZoneId, ZoneOffset, ZoneRulesProvider } = joda;
+export type Clock = Joda.Clock;
+export type Instant = Joda.Instant;
+export type LocalDate = Joda.LocalDate;
+export type ZoneId = Joda.ZoneId;
