@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'E_S3'
   | 'E_CONSUMER_STATE'
   | 'E_CONSUMER_LOCK'
-  | 'E_CONSUMER_OUTPUT';
+  | 'E_CONSUMER_OUTPUT'
+  | 'E_DELEGATE';
 
 export class RotatingS3Error extends Error {
   readonly code: ErrorCode;
