@@ -1,0 +1,80 @@
+import { readJson, readProjectConfiguration, type Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { STAGE_NAME_PATTERN as CORE_STAGE_NAME, isJsonPointer } from '@rotating-s3/core';
+import { stageGenerator } from './generator';
+import { syncStagesGenerator } from '../sync-stages/generator';
+import { JSON_POINTER_PATTERN, STAGE_NAME_PATTERN } from './validate';
+
+const options = { name: 'merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', recordType: 'match', skipInstall: true };
+
+function snapshot(tree: Tree): Record<string, string> {
+  return Object.fromEntries(tree.listChanges().map((c) => [c.path, c.content?.toString('utf-8') ?? '<deleted>']));
+}
+
+describe('stage generator', () => {
+  let tree: Tree;
+  beforeEach(() => {
+    tree = createTreeWithEmptyWorkspace();
+    tree.write('tsconfig.build.json', JSON.stringify({ files: [], references: [] }));
+  });
+
+  it('creates the stage package, its bins, config, tests and project configuration', async () => {
+    await stageGenerator(tree, options);
+    const root = 'packages/stages/merge';
+    for (const file of ['package.json', 'stage.config.json', 'bin/merge_rotating_s3.js', 'bin/test_merge_s3_connection.js', 'src/index.ts', 'src/mock-data.ts', 'src/test_merge_complete_logging.spec.ts', 'vitest.config.ts', 'tsconfig.lib.json', 'README.md']) {
+      expect(tree.exists(`${root}/${file}`), file).toBe(true);
+    }
+    const pkg = readJson(tree, `${root}/package.json`);
+    expect(pkg.bin).toEqual({ merge_rotating_s3: './bin/merge_rotating_s3.js', test_merge_s3_connection: './bin/test_merge_s3_connection.js' });
+    expect(pkg.dependencies).toEqual({ '@rotating-s3/core': '0.1.0' });
+    expect(readJson(tree, `${root}/stage.config.json`)).toEqual({ stage: 'merge', bucket: 'pipeline-logs', prefix: 'logs/merge', localDir: './logs/merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id' });
+    const project = readProjectConfiguration(tree, 'stage-merge');
+    expect(project.root).toBe(root);
+    expect(project.tags).toEqual(['type:stage', 'stage:merge']);
+    expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build', 'lint', 'test']);
+    expect(readJson(tree, 'stages.config.json').stages).toEqual([{ stage: 'merge', recordType: 'match', bucket: 'pipeline-logs', prefix: 'logs/merge', localDir: './logs/merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id' }]);
+    expect(readJson(tree, 'tsconfig.build.json').references).toEqual([{ path: './packages/stages/merge/tsconfig.lib.json' }]);
+    expect(tree.read(`${root}/src/mock-data.ts`, 'utf-8')).toContain("recordsPath: '/matches', recordIdField: 'match_id', recordType: 'match'");
+  });
+
+  it('changes nothing when run again with the same options', async () => {
+    await stageGenerator(tree, options);
+    const first = snapshot(tree);
+    await stageGenerator(tree, options);
+    expect(snapshot(tree)).toEqual(first);
+  });
+
+  it('refuses an existing stage with other options unless --overwrite', async () => {
+    await stageGenerator(tree, options);
+    await expect(stageGenerator(tree, { ...options, fetchLimit: 10 })).rejects.toThrow(/exists already.*--overwrite/);
+    await stageGenerator(tree, { ...options, fetchLimit: 10, overwrite: true });
+    expect(readJson(tree, 'packages/stages/merge/stage.config.json').fetchLimit).toBe(10);
+  });
+
+  it.each([
+    [{ name: 'Bad/Name' }, /--name "Bad\/Name" is not a valid stage name/],
+    [{ name: 'ok', timezone: 'Mars/Base' }, /--timezone "Mars\/Base" is not an IANA timezone/],
+    [{ name: 'ok', fetchLimit: 0 }, /--fetchLimit 0 must be a whole number of at least 1/],
+    [{ name: 'ok', recordsPath: 'matches' }, /--recordsPath "matches" is not a JSON Pointer/],
+  ])('refuses bad options %j with one clear line and writes nothing', async (bad, message) => {
+    const before = snapshot(tree);
+    await expect(stageGenerator(tree, { ...bad, skipInstall: true })).rejects.toThrow(message);
+    expect(snapshot(tree)).toEqual(before);
+  });
+
+  it('regenerates every stage of stages.config.json identically (the drift check)', async () => {
+    await stageGenerator(tree, options);
+    await stageGenerator(tree, { name: 'monitor', recordsPath: '/incidents', recordType: 'incident', skipInstall: true });
+    const first = snapshot(tree);
+    await syncStagesGenerator(tree, { skipInstall: true });
+    expect(snapshot(tree)).toEqual(first);
+  });
+
+  it('validates stage names and JSON Pointers exactly like the runtime', () => {
+    expect(STAGE_NAME_PATTERN.source).toBe(CORE_STAGE_NAME.source);
+    for (const pointer of ['', '/', '/a', '/a~0b/c~1d', 'a', '/a~2', '~1']) {
+      expect(JSON_POINTER_PATTERN.test(pointer), pointer).toBe(isJsonPointer(pointer));
+    }
+  });
+});

@@ -1,0 +1,15 @@
+/** Options of the `stage` generator; see schema.json for defaults and prompts. */
+export interface StageGeneratorSchema {
+  name: string;
+  fetchLimit?: number;
+  timezone?: string;
+  recordsPath?: string;
+  recordIdField?: string;
+  recordType?: string;
+  bucket?: string;
+  prefix?: string;
+  localDir?: string;
+  description?: string;
+  overwrite?: boolean;
+  skipInstall?: boolean;
+}
