@@ -39,12 +39,3 @@ export async function acquireStageLock(localDir: string, stage: string): Promise
     throw new LocalIoError(`cannot take the stage lock ${path} (${(cause as Error).message}); another process holds it — wait, or remove it if no rotating-s3 process is running`, { cause, code: 'E_LOCK' });
   }
 }
-
-/** Whether a lock exists and whether it is stale (for `status` and `doctor`). */
-export async function inspectLock(localDir: string, stage: string): Promise<{ locked: boolean }> {
-  try {
-    return { locked: await lockfile.check(localDir, { lockfilePath: lockPath(localDir, stage), realpath: false, stale: STALE_MS }) };
-  } catch {
-    return { locked: false };
-  }
-}

@@ -87,28 +87,11 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
   }
 
   async function readTail(key: string, size: number, etag: string): Promise<{ markerAt: number; metadata: DailyMetadata }> {
-    for (let span = options.tailBytes ?? 64 * 1024; ; span *= 8) {
-      const start = Math.max(0, size - span);
-      let bytes: Buffer;
-      try {
-        const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${size - 1}`, IfMatch: etag }));
-        bytes = Buffer.from(await r.Body!.transformToByteArray());
-      } catch (error) {
-        if (isConditionFailure(error)) throw new Raced();
-        throw toS3Error(error, 'GetObject (tail)', bucket, key);
-      }
-      const at = bytes.lastIndexOf(METADATA_MARKER);
-      if (at >= 0) {
-        const end = bytes.lastIndexOf('}');
-        try {
-          return { markerAt: start + at, metadata: JSON.parse(bytes.subarray(at + METADATA_MARKER.length, end).toString('utf8')) as DailyMetadata };
-        } catch {
-          // fall through to the corrupt-object error below
-        }
-      }
-      if (start === 0 || span >= 4 * MIB) {
-        throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} does not end with the rotating-s3 metadata; move it aside and run flush again — nothing was overwritten`);
-      }
+    try {
+      return await readDailyTail(client, bucket, key, { size, etag }, options.tailBytes);
+    } catch (error) {
+      if (isConditionFailure(error)) throw new Raced();
+      throw error;
     }
   }
 
@@ -246,6 +229,54 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
       }
     },
   };
+}
+
+/**
+ * Reads only the end of a daily object: where its metadata starts (the append point) and the metadata
+ * itself, so totals are known without downloading the object. `found` pins the read to a known version.
+ */
+export async function readDailyTail(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  found: { size: number; etag: string },
+  tailBytes = 64 * 1024,
+): Promise<{ markerAt: number; metadata: DailyMetadata }> {
+  for (let span = tailBytes; ; span *= 8) {
+    const start = Math.max(0, found.size - span);
+    let bytes: Buffer;
+    try {
+      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${found.size - 1}`, IfMatch: found.etag }));
+      bytes = Buffer.from(await r.Body!.transformToByteArray());
+    } catch (error) {
+      if (isConditionFailure(error)) throw error;
+      throw toS3Error(error, 'GetObject (tail)', bucket, key);
+    }
+    const at = bytes.lastIndexOf(METADATA_MARKER);
+    if (at >= 0) {
+      try {
+        return { markerAt: start + at, metadata: JSON.parse(bytes.subarray(at + METADATA_MARKER.length, bytes.lastIndexOf('}')).toString('utf8')) as DailyMetadata };
+      } catch {
+        // not our layout: reported below
+      }
+    }
+    if (start === 0 || span >= 4 * MIB) {
+      throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} does not end with the rotating-s3 metadata; move it aside and run flush again — nothing was overwritten`);
+    }
+  }
+}
+
+/** The metadata (totals) of a daily object from its tail, or undefined when it does not exist. */
+export async function readDailyMetadata(client: S3Client, bucket: string, key: string): Promise<DailyMetadata | undefined> {
+  let found;
+  try {
+    const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    found = { size: h.ContentLength ?? 0, etag: h.ETag ?? '' };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toS3Error(error, 'HeadObject', bucket, key);
+  }
+  return (await readDailyTail(client, bucket, key, found)).metadata;
 }
 
 function readCache(path: string | undefined): Record<string, Capabilities> | undefined {
