@@ -1,17 +1,16 @@
 /**
  * The fetches still in the stage's local bookended file (SPEC §3), streamed block by block: one reused read
- * buffer and one reused block buffer (reusable-block-scanner.ts), so memory is bounded by the largest block
+ * buffer and one reused block buffer (local/bookended.ts), so memory is bounded by the largest block
  * and a 1 GB file is read in well under 150 MB of RSS (bench/consumer-local-rss.mjs).
  * The consumer only reads: it never takes the writer's lock, so a block being appended or a file being
  * trimmed while it reads shows up as a torn segment, which is skipped and reported (the fetch is read by
  * the next run, from the file or from its daily object).
  */
 import { open } from 'node:fs/promises';
-import type { TornSegment } from '../local/bookended.js';
 import { logFilePaths } from '../local/log-file.js';
 import { extractRecords, type Payload } from '../records/records.js';
 import { PayloadShapeError, recordsOfPayload } from './record-extractor.js';
-import { ReusableBlockScanner, type ReusableScanEvent } from './reusable-block-scanner.js';
+import { BlockScanner, type ScanEvent, type TornSegment } from '../local/bookended.js';
 import type { ConsumerWarning } from './types.js';
 
 /** Bytes read from the file at a time. */
@@ -75,7 +74,7 @@ export function unreadable(path: string, block: { fetchId: string; start: number
 }
 
 /** Scan events of the whole file; nothing when it does not exist (a consumer on another host). */
-async function* scanLocalFile(path: string): AsyncGenerator<ReusableScanEvent> {
+async function* scanLocalFile(path: string): AsyncGenerator<ScanEvent> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -84,7 +83,7 @@ async function* scanLocalFile(path: string): AsyncGenerator<ReusableScanEvent> {
     throw error;
   }
   try {
-    const scanner = new ReusableBlockScanner();
+    const scanner = new BlockScanner();
     const chunk = Buffer.allocUnsafe(READ_SIZE);
     for (let position = 0; ; ) {
       const { bytesRead } = await handle.read(chunk, 0, READ_SIZE, position);

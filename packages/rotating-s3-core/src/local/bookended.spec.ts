@@ -3,12 +3,19 @@ import { BlockScanner, formatBlock, type ScanEvent } from './bookended.js';
 
 const meta = (n: number, id = `f${n}`) => ({ fetchId: id, timestamp: '2026-11-28T14:03:11.512-05:00', fetchNumber: n, records: 2 });
 
+/** Every event, with payloads copied out of the scanner's reused buffer as a reader must. */
 function scanAll(text: string | Buffer, chunkSize = 1 << 20): ScanEvent[] {
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
   const scanner = new BlockScanner();
   const events: ScanEvent[] = [];
-  for (let i = 0; i < bytes.length; i += chunkSize) events.push(...scanner.push(bytes.subarray(i, i + chunkSize)));
-  events.push(...scanner.end());
+  const keep = (e: ScanEvent) => events.push(e.kind === 'block' ? { kind: 'block', block: { ...e.block, payload: Buffer.from(e.block.payload) } } : e);
+  // The chunk buffer is reused too, as a file reader does.
+  const chunk = Buffer.alloc(chunkSize);
+  for (let i = 0; i < bytes.length; i += chunkSize) {
+    const n = bytes.copy(chunk, 0, i, Math.min(i + chunkSize, bytes.length));
+    for (const e of scanner.push(chunk.subarray(0, n))) keep(e);
+  }
+  for (const e of scanner.end()) keep(e);
   return events;
 }
 
@@ -71,4 +78,41 @@ describe('bookended format', () => {
     const events = scanAll(text);
     expect(events.map((e) => e.kind)).toEqual(['block', 'torn', 'block']);
   });
+
+  it('gives the same events whatever the chunk boundaries, on random well-formed and torn input', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 40; round++) {
+      const parts = Array.from({ length: 1 + Math.floor(random() * 8) }, () => PIECES[Math.floor(random() * PIECES.length)]!);
+      const input = Buffer.from(parts.join(''));
+      const whole = scanAll(input);
+      for (const size of [1, 3, 17, 64, 4096]) expect(scanAll(input, size), `round ${round}, chunk ${size}`).toEqual(whole);
+    }
+  });
+
+  it('keeps a payload intact while its event is being consumed', () => {
+    const input = Buffer.from(formatBlock(meta(1), '{"first": 1}') + formatBlock(meta(2), '{"second": 2}'));
+    const payloads: string[] = [];
+    for (const e of new BlockScanner().push(input)) if (e.kind === 'block') payloads.push(e.block.payload.toString());
+    expect(payloads).toEqual(['{"first": 1}', '{"second": 2}']);
+  });
 });
+
+function block(n: number, payload: string): string {
+  return formatBlock({ fetchId: `f${n}`, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, fetchNumber: n, records: 1 }, payload);
+}
+
+const PIECES = [
+  block(1, '{\n  "matches": [\n    {"text": "=== FETCH END: f1 | x | fetch_number=1 | records=1 ==="}\n  ]\n}'),
+  block(2, '[]'),
+  block(3, ''),
+  block(4, '{"a":"\\n=== FETCH START: f9 | t | fetch_number=9 ==="}'),
+  '=== FETCH START: torn | 2026-11-28T10:00:01.000-05:00 | fetch_number=5 ===\n{"cut": ',
+  'stray text\n',
+  '\n',
+  '=== FETCH END: lonely | 2026-11-28T10:00:01.000-05:00 | fetch_number=6 | records=0 ===\n',
+  block(7, '{"crlf": true}\r').replace('fetch_number=7 | records', 'fetch_number=8 | records'),
+  block(9, '{"é": "✓ 😀"}'),
+  '=== FETCH START: half | 2026-11-28T10:00:01.000-05:00 | fetch_number=10 ===\n{"x": 1}\n=== FETCH',
+];
+

@@ -12,7 +12,10 @@
  * - Anything else (a block cut short by a crash, stray bytes) is a torn segment: readers skip and report
  *   it; the writer moves it to the quarantine file before its next append (see log-file.ts).
  *
- * `BlockScanner` parses incrementally from byte chunks, so memory is bounded by the largest block.
+ * `BlockScanner` parses incrementally from byte chunks and allocates nothing per line: every line is copied
+ * once into one growable buffer that is reused for every block, and a block's payload is handed out as a
+ * VIEW of that buffer, valid until the generator returned by `push` or `end` is resumed (copy what must
+ * outlive that). Memory is bounded by the largest block, also on gigabyte files.
  */
 
 /** What the START and END lines of a block say. */
@@ -30,7 +33,7 @@ export interface ScannedBlock extends BlockMeta {
   start: number;
   /** Byte offset just past the END line's newline. */
   end: number;
-  /** The payload's JSON text (without the trailing newline). */
+  /** The payload's JSON bytes (without the trailing newline): a view, overwritten once the scanner goes on. */
   payload: Buffer;
 }
 
@@ -66,86 +69,135 @@ interface OpenBlock {
   fetchId: string;
   timestamp: string;
   fetchNumber: number;
-  lines: Buffer[];
 }
 
-/**
- * Incremental parser. Feed chunks in file order with `push`, then call `end`; events come back in order.
- * `baseOffset` is the file offset of the first byte fed (scanning can start mid-file at a block boundary).
- */
 export class BlockScanner {
-  private carry: Buffer = Buffer.alloc(0);
+  /** The open block's payload lines (each followed by `\n`), then the line being read. */
+  private buffer = Buffer.allocUnsafe(1 << 16);
+  private length = 0;
+  /** Where the line being read starts in `buffer`, and in the input. */
+  private lineAt = 0;
+  private lineOffset: number;
   private offset: number;
   private open: OpenBlock | undefined;
   private stray: TornSegment | undefined;
 
   constructor(baseOffset = 0) {
     this.offset = baseOffset;
+    this.lineOffset = baseOffset;
   }
 
-  /** Parses every complete line in `chunk` (plus what was carried over) and returns the events found. */
-  push(chunk: Buffer): ScanEvent[] {
+  /**
+   * Scans `chunk` and yields the events completed in it, in order. Consume each event before asking for the
+   * next (a block's payload view is reused). `chunk` may be reused by the caller once the generator is done.
+   */
+  *push(chunk: Buffer): Generator<ScanEvent> {
+    let i = 0;
     const events: ScanEvent[] = [];
-    const data = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
-    let lineStart = 0;
-    for (let nl = data.indexOf(NEWLINE); nl !== -1; nl = data.indexOf(NEWLINE, lineStart)) {
-      this.onLine(data.subarray(lineStart, nl), this.offset + lineStart, this.offset + nl + 1, events);
-      lineStart = nl + 1;
+    while (i < chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, i);
+      const stop = nl === -1 ? chunk.length : nl;
+      this.append(chunk, i, stop);
+      if (nl === -1) break;
+      this.onLine(this.offset + nl + 1, events);
+      i = nl + 1;
+      if (events.length > 0) {
+        yield* events;
+        events.length = 0;
+        // The block's payload view was consumed: the buffer may be reused.
+        if (this.open === undefined) this.reset();
+      }
     }
-    this.offset += lineStart;
-    this.carry = Buffer.from(data.subarray(lineStart));
-    return events;
+    this.offset += chunk.length;
   }
 
   /** Flushes the end of input: an unfinished block or a final line without newline is torn. */
-  end(): ScanEvent[] {
+  *end(): Generator<ScanEvent> {
     const events: ScanEvent[] = [];
-    const eof = this.offset + this.carry.length;
+    const eof = this.offset;
     if (this.open) {
-      events.push(...this.flushStray());
+      this.flushStray(events);
       events.push({ kind: 'torn', segment: { start: this.open.start, end: eof, reason: `block of fetch ${this.open.fetchId} has no END line (cut short)` } });
       this.open = undefined;
-    } else if (this.carry.length > 0) {
-      this.addStray(this.offset, eof, 'incomplete line at end of file');
+    } else if (this.length > this.lineAt) {
+      this.addStray(this.lineOffset, eof, 'incomplete line at end of file');
     }
-    events.push(...this.flushStray());
-    this.carry = Buffer.alloc(0);
-    this.offset = eof;
-    return events;
+    this.flushStray(events);
+    this.length = 0;
+    this.lineAt = 0;
+    this.lineOffset = eof;
+    yield* events;
   }
 
-  private onLine(line: Buffer, start: number, end: number, events: ScanEvent[]): void {
-    const text = line.subarray(0, MARKER_PREFIX.length).equals(MARKER_PREFIX) ? line.toString('utf8') : undefined;
+  /** The line in `buffer[lineAt, length)` is complete; `end` is the input offset just past its newline. */
+  private onLine(end: number, events: ScanEvent[]): void {
+    const start = this.lineOffset;
+    const lineLength = this.length - this.lineAt;
+    const isMarker = lineLength >= MARKER_PREFIX.length && this.buffer.compare(MARKER_PREFIX, 0, MARKER_PREFIX.length, this.lineAt, this.lineAt + MARKER_PREFIX.length) === 0;
+    const text = isMarker ? this.buffer.toString('utf8', this.lineAt, this.length) : undefined;
     const startMatch = text === undefined ? null : START_RE.exec(text);
+    const endMatch = startMatch || text === undefined ? null : END_RE.exec(text);
+    this.lineOffset = end;
+
     if (startMatch) {
-      events.push(...this.flushStray());
+      this.flushStray(events);
       if (this.open) {
         events.push({ kind: 'torn', segment: { start: this.open.start, end: start, reason: `block of fetch ${this.open.fetchId} has no END line before the next START` } });
       }
-      this.open = { start, fetchId: startMatch[1]!, timestamp: startMatch[2]!, fetchNumber: Number(startMatch[3]), lines: [] };
+      this.open = { start, fetchId: startMatch[1]!, timestamp: startMatch[2]!, fetchNumber: Number(startMatch[3]) };
+      this.reset();
       return;
     }
-    const endMatch = text === undefined ? null : END_RE.exec(text);
     if (this.open) {
       if (endMatch) {
         const block = this.open;
         this.open = undefined;
         if (endMatch[1] === block.fetchId && endMatch[2] === block.timestamp && Number(endMatch[3]) === block.fetchNumber) {
-          const payload = Buffer.concat(block.lines.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from('\n'), l])));
-          events.push({
-            kind: 'block',
-            block: { fetchId: block.fetchId, timestamp: block.timestamp, fetchNumber: block.fetchNumber, records: Number(endMatch[4]), start: block.start, end, payload },
-          });
-        } else {
-          events.push({ kind: 'torn', segment: { start: block.start, end, reason: `END line does not match START of fetch ${block.fetchId}` } });
+          // The payload is every line before this one, minus the newline after the last. The buffer is
+          // reset only after the caller consumed the event (see push).
+          const payload = this.buffer.subarray(0, Math.max(0, this.lineAt - 1));
+          events.push({ kind: 'block', block: { fetchId: block.fetchId, timestamp: block.timestamp, fetchNumber: block.fetchNumber, records: Number(endMatch[4]), start: block.start, end, payload } });
+          this.lineAt = this.length;
+          return;
         }
+        events.push({ kind: 'torn', segment: { start: block.start, end, reason: `END line does not match START of fetch ${block.fetchId}` } });
+        this.reset();
         return;
       }
-      this.open.lines.push(Buffer.from(line));
+      // A payload line: keep it, with its newline, and start the next line after it.
+      this.appendByte(NEWLINE);
+      this.lineAt = this.length;
       return;
     }
-    if (line.length === 0) return; // blank lines between blocks are harmless
-    this.addStray(start, end, endMatch ? 'END line without a START line' : 'text outside any block');
+    if (lineLength > 0) this.addStray(start, end, endMatch ? 'END line without a START line' : 'text outside any block');
+    this.reset();
+  }
+
+  private reset(): void {
+    this.length = 0;
+    this.lineAt = 0;
+  }
+
+  private append(source: Buffer, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.reserve(n);
+    source.copy(this.buffer, this.length, from, to);
+    this.length += n;
+  }
+
+  private appendByte(byte: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = byte;
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < this.length + n) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
   }
 
   private addStray(start: number, end: number, reason: string): void {
@@ -153,10 +205,9 @@ export class BlockScanner {
     else this.stray = { start, end, reason };
   }
 
-  private flushStray(): ScanEvent[] {
-    if (!this.stray) return [];
-    const segment = this.stray;
+  private flushStray(events: ScanEvent[]): void {
+    if (!this.stray) return;
+    events.push({ kind: 'torn', segment: this.stray });
     this.stray = undefined;
-    return [{ kind: 'torn', segment }];
   }
 }

@@ -34,7 +34,10 @@ export async function fileIdentity(path: string): Promise<{ size: number; ino: n
   }
 }
 
-/** Streams the scan events of `path` from byte `from` (a block boundary); memory bounded by one block. */
+/**
+ * Streams the scan events of `path` from byte `from` (a block boundary); memory bounded by one block.
+ * A block's `payload` is a view that the next event overwrites: copy it to keep it.
+ */
 export async function* scanLog(path: string, from = 0): AsyncGenerator<ScanEvent> {
   const scanner = new BlockScanner(from);
   let stream;
@@ -53,7 +56,7 @@ export async function readLog(path: string, from = 0): Promise<{ blocks: Scanned
   const blocks: ScannedBlock[] = [];
   const torn: TornSegment[] = [];
   for await (const event of scanLog(path, from)) {
-    if (event.kind === 'block') blocks.push(event.block);
+    if (event.kind === 'block') blocks.push({ ...event.block, payload: Buffer.from(event.block.payload) });
     else torn.push(event.segment);
   }
   return { blocks, torn };
