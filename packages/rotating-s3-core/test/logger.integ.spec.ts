@@ -2,7 +2,7 @@
  * The stage logger in-process, against the real file system and a real S3 server: numbering, rotation,
  * midnight, idempotent fetch ids, torn-tail repair and outages.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createStageLogger, formatBlock, logFilePaths } from '../src/index.js';
@@ -162,4 +162,23 @@ describe('stage logger against a real S3 server', () => {
     expect(probed.uploadPartCopy).toBe(getTestS3().caps.has('upload-part-copy'));
     expect(probed.conditionalComplete).toBe(getTestS3().caps.has('conditional-complete'));
   }, 120_000);
+
+  it('releases the stage lock and closes the log file on close()', async () => {
+    const stage = await createTestStage({ fetchLimit: 100 });
+    const logger = createStageLogger(stage.config, { clock: new SettableClock('2026-11-28T15:00:00Z'), s3Client: stage.client, opsLog: silentOpsLogForTests });
+    const openLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).endsWith('merge_fetches.log');
+      } catch {
+        return false;
+      }
+    }).length;
+    for (let i = 1; i <= 3; i++) await logger.logFetch(payload(i));
+    expect(openLogs()).toBe(1);
+    expect(existsSync(`${stage.config.localDir}/merge.lock`)).toBe(true);
+    await logger.close();
+    expect(openLogs()).toBe(0);
+    expect(existsSync(`${stage.config.localDir}/merge.lock`)).toBe(false);
+    expect(JSON.parse(readFileSync(`${stage.config.localDir}/merge_state.json`, 'utf8'))).toMatchObject({ lastFetchNumber: 3 });
+  });
 });

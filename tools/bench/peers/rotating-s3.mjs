@@ -17,3 +17,4 @@ if (mode === 'recover') {
   }
   await logger.flush();
 }
+await logger.close();

@@ -218,7 +218,7 @@ class DefaultStageLogger implements StageLogger {
     this.session = undefined;
     clearTimeout(session.timer);
     try {
-      await this.closeAppender();
+      await session.appender?.close().catch(() => undefined);
       if (session.dirty) await this.saveState(session.state);
     } finally {
       await session.release().catch(() => undefined);
