@@ -161,7 +161,10 @@ try {
       const dir = mkdtempSync(join(work, `peer-${peer}-`));
       const env = { ...process.env, ...CREDS, BENCH_ENDPOINT: moto.endpoint, BENCH_BUCKET: name, BENCH_DIR: dir, BENCH_N: String(N) };
       const t = performance.now();
-      await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'throughput'], { env, maxBuffer: 64 * 1024 * 1024 });
+      let crashed = '';
+      await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'throughput'], { env, maxBuffer: 64 * 1024 * 1024 }).catch((error) => {
+        crashed = String(error.stderr ?? error.message).trim().split('\n').find((l) => /Error/.test(l)) ?? 'exited non-zero';
+      });
       // Done means: every fetch readable in S3 (peers upload in the background), or no progress for 30 s.
       let inS3 = await countIds(name);
       for (let last = -1, still = 0; inS3.size < N && still < 60; still = inS3.size === last ? still + 1 : 0) {
@@ -176,11 +179,11 @@ try {
       if (peer === 'rotating-s3') await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'recover'], { env: { ...env, BENCH_BUCKET: killName, BENCH_DIR: acked.dir } });
       const survived = await countIds(killName);
       const lost = acked.ids.filter((id) => !survived.has(id)).length;
-      const row = { peer, fetches: N, wall_s: wall / 1000, fetches_per_s: N / (wall / 1000), in_s3: inS3.size, kill_acked: acked.ids.length, kill_lost: lost };
+      const row = { peer, fetches: N, wall_s: wall / 1000, fetches_per_s: inS3.size / (wall / 1000), in_s3: inS3.size, kill_acked: acked.ids.length, kill_lost: lost, crashed };
       results.peers.push(row);
-      rows.push([peer, (wall / 1000).toFixed(1), row.fetches_per_s.toFixed(0), `${inS3.size}/${N}`, `${lost} of ${acked.ids.length} acknowledged`]);
+      rows.push([peer, (wall / 1000).toFixed(1), row.fetches_per_s.toFixed(0), `${inS3.size}/${N}${crashed ? ` (crashed: ${crashed.slice(0, 60)})` : ''}`, `${lost} of ${acked.ids.length} acknowledged`]);
     }
-    out.push(table(`peers: ${N} fetches of 10 KB into the same moto server`, ['logger', 'wall s', 'fetches/s', 'in S3 after close', 'lost on kill -9'], rows));
+    out.push(table(`peers: ${N} fetches of 10 KB into the same moto server`, ['logger', 'wall s', 'fetches/s in S3', 'in S3 after close', 'lost on kill -9'], rows));
   }
 } finally {
   moto.stop();

@@ -22,6 +22,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (external) {
     server = { kind: 'external', endpoint: external, stop: async () => undefined };
   } else if (moto.python) {
+    // Suites that start a moto of their own (e.g. with authentication) use the same interpreter.
+    process.env['ROTATING_S3_TEST_MOTO_PYTHON'] = moto.python;
     server = await startMoto(moto.python);
   } else {
     if (strict) throw new Error(`ROTATING_S3_TEST_STRICT=1 but moto is not available (${moto.reason}); CI must not fall back to s3rver`);

@@ -39,6 +39,11 @@ export function getTestS3(): TestS3 {
   };
 }
 
+/** The python3 that runs moto, when the run uses moto (for suites that start one of their own). */
+export function motoPython(): string | undefined {
+  return process.env['ROTATING_S3_TEST_MOTO_PYTHON'] || undefined;
+}
+
 let counter = 0;
 
 /** Creates a bucket with a unique, DNS-valid name and returns the name. */

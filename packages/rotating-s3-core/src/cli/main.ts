@@ -14,6 +14,10 @@ import { addConsumeCommand } from './consume-command.js';
 import { readPayloadText } from './payload.js';
 import { renderDoctor, renderStatus } from './render.js';
 
+/** The metrics file of a command: `--metrics-file`, else ROTATING_S3_METRICS_FILE (docs/monitoring.md). */
+const metricsTarget = (option: string | undefined): string | undefined => option ?? (process.env['ROTATING_S3_METRICS_FILE'] || undefined);
+const METRICS_FILE_HELP = 'after the command, write Prometheus metrics for the node_exporter textfile collector to this file or directory (default: $ROTATING_S3_METRICS_FILE)';
+
 export interface CliOptions {
   /** Program name in help and errors. Default: `rotating-s3`. */
   name?: string;
@@ -97,8 +101,9 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .description('append one fetch to the local bookended file; rotate to S3 when fetchLimit fetches are pending')
     .requiredOption('--payload-file <path>', 'file holding the payload (one JSON object or array), or - for standard input')
     .option('--fetch-id <id>', 'name the fetch; logging an id again is a no-op that returns the original number')
+    .option('--metrics-file <path>', METRICS_FILE_HELP)
     .addHelpText('after', '\nPrints one JSON line: fetch_id, fetch_number, date, records, pending, rotated, upload_sequence (+ upload_error when an upload failed; the fetch is still logged and exit is 0).')
-    .action(async (opts: CommonOptions & { payloadFile: string; fetchId?: string }) => {
+    .action(async (opts: CommonOptions & { payloadFile: string; fetchId?: string; metricsFile?: string }) => {
       const { config, clock } = setup(opts);
       const { text, source } = await readPayloadText(opts.payloadFile);
       const logger = createStageLogger(config, { clock, holdLockMs: 0 });
@@ -106,14 +111,22 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
       if (opts.fetchId !== undefined) logOptions.fetchId = opts.fetchId;
       const result = await logger.logFetch(text, logOptions);
       out(`${JSON.stringify(result)}\n`);
+      const metricsFile = metricsTarget(opts.metricsFile);
+      if (metricsFile) await (await import('../metrics/refresh.js')).refreshMetricsAfterCommand(metricsFile, logger, clock, (line) => err(`${name}: ${line}\n`));
     });
 
   common(program.command('flush'))
     .description('upload every pending fetch now (one upload per local date)')
-    .action(async (opts: CommonOptions) => {
+    .option('--metrics-file <path>', METRICS_FILE_HELP)
+    .action(async (opts: CommonOptions & { metricsFile?: string }) => {
       const { config, clock } = setup(opts);
-      const result = await createStageLogger(config, { clock, holdLockMs: 0 }).flush();
+      const logger = createStageLogger(config, { clock, holdLockMs: 0 });
+      // A progress bar on a terminal when catching up a backlog; nothing when stderr is not a TTY.
+      const { withFlushProgress } = await import('./progress.js');
+      const result = await withFlushProgress(logger, () => logger.flush());
       out(`${JSON.stringify(result)}\n`);
+      const metricsFile = metricsTarget(opts.metricsFile);
+      if (metricsFile) await (await import('../metrics/refresh.js')).refreshMetricsAfterCommand(metricsFile, logger, clock, (line) => err(`${name}: ${line}\n`));
       if (result.upload_error) setExit(1);
     });
 
@@ -121,21 +134,27 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .description('local and S3 state of the stage')
     .option('--json', 'print JSON instead of a table')
     .option('--local', 'do not contact S3')
-    .action(async (opts: CommonOptions & { json?: boolean; local?: boolean }) => {
+    .option('--metrics-file <path>', `${METRICS_FILE_HELP}; e.g. from cron every minute, so ages stay current while the stage is idle`)
+    .action(async (opts: CommonOptions & { json?: boolean; local?: boolean; metricsFile?: string }) => {
       const { config, clock } = setup(opts);
-      const status = await createStageLogger(config, { clock, holdLockMs: 0 }).status();
+      const logger = createStageLogger(config, { clock, holdLockMs: 0 });
+      const status = await logger.status();
       const s3 = opts.local || !config.bucket ? undefined : await (await import('./s3-status.js')).readS3Status(config, status.daily_key, status.date);
-      const full = s3 === undefined ? status : { ...status, s3 };
+      const metrics = await (await import('../metrics/metrics.js')).collectStageMetrics(config, status, clock.instant());
+      const target = metricsTarget(opts.metricsFile);
+      const metricsFile = target ? await (await import('../metrics/refresh.js')).writeMetricsAfterCommand(target, metrics, (line) => err(`${name}: ${line}\n`)) : undefined;
+      const full = { ...status, ...(s3 === undefined ? {} : { s3 }), metrics, ...(metricsFile ? { metrics_file: metricsFile } : {}) };
       out(opts.json ? `${JSON.stringify(full)}\n` : renderStatus(full));
     });
 
   common(program.command('doctor'))
-    .description('connection test: credentials, bucket, write/read/delete probe, conditional writes, timezone, local directory')
+    .description('connection test: timezone, local directory, state, lock, credentials, bucket, write/read/delete probe, conditional writes, checksums, UploadPartCopy')
     .option('--json', 'print JSON instead of a checklist')
-    .action(async (opts: CommonOptions & { json?: boolean }) => {
+    .option('--skip-copy-probe', 'skip the UploadPartCopy probe (it uploads a 5 MiB object)')
+    .action(async (opts: CommonOptions & { json?: boolean; skipCopyProbe?: boolean }) => {
       const { config, clock } = setup(opts);
       const { runDoctor } = await import('../doctor/doctor.js');
-      const report = await runDoctor(config, { clock });
+      const report = await runDoctor(config, { clock, ...(opts.skipCopyProbe ? { skipCopyProbe: true } : {}) });
       out(opts.json ? `${JSON.stringify(report)}\n` : renderDoctor(report));
       setExit(report.ok ? 0 : 1);
     });

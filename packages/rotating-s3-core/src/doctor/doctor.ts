@@ -1,128 +1,72 @@
 /**
- * The connection test (`doctor`, and each stage's `test_<stage>_s3_connection`): a checklist that tells
- * a user what works and, for each failure, how to fix it. Probes use a throwaway key under the stage's
- * prefix and delete it afterwards. Loads the AWS SDK (only called when the user asks for it).
+ * The connection test (`doctor`, and each stage's `test_<stage>_s3_connection`): a checklist that tells a
+ * user what works and, for each failure, how to fix it. Local checks first (they need no network), then
+ * the S3 checks in the order a rotation depends on them (s3-checks.ts). Probe objects use throwaway keys
+ * under the stage's prefix and are deleted afterwards. Loads the AWS SDK (only called when asked for).
+ *
+ * @example
+ * ```ts
+ * const report = await runDoctor(resolveConfig({ stage: 'merge' }));
+ * if (!report.ok) console.log(report.checks.filter((c) => c.status === 'fail').map((c) => c.fix));
+ * ```
  */
-import { randomBytes } from 'node:crypto';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import { join } from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from '@js-joda/core';
 import type { StageConfig } from '../config/schema.js';
-import { describeError } from '../errors.js';
 import { createS3Client } from '../s3/client.js';
-import { classifyS3Error, httpStatusOf, isConditionFailure, toS3Error } from '../s3/errors.js';
 import { systemClock } from '../time/clock.js';
-import { formatTimestamp, localDateOf, resolveZone, startOfDay } from '../time/zone.js';
+import { checkLocalDirectory, checkLock, checkRuntime, checkState, checkTimezone } from './local-checks.js';
+import { runS3Checks } from './s3-checks.js';
+import { check, type DoctorCheck, type DoctorReport } from './types.js';
 
-export interface DoctorCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-  /** How to fix it; present when `ok` is false. */
-  fix?: string;
-}
-
-export interface DoctorReport {
-  ok: boolean;
-  checks: DoctorCheck[];
-}
+export type { CheckStatus, DoctorCheck, DoctorReport } from './types.js';
 
 export interface DoctorOptions {
+  /** S3 client under test. Default: built from the stage config and the environment (one attempt, short timeouts). */
   client?: S3Client;
+  /** Client for the checksum probe (the SDK default WHEN_SUPPORTED). Default: derived from `client`'s settings. */
+  checksumClient?: S3Client;
+  /** Source of "now" (the timezone line and the lock age). Default: the system clock. */
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
-}
-
-function maskKey(id: string): string {
-  return id.length <= 4 ? '****' : `${id.slice(0, 4)}…${id.slice(-2)}`;
-}
-
-function credentialSource(env: NodeJS.ProcessEnv): string {
-  if (env['AWS_ACCESS_KEY_ID']) return 'environment (AWS_ACCESS_KEY_ID)';
-  if (env['AWS_PROFILE']) return `profile "${env['AWS_PROFILE']}"`;
-  return 'AWS default chain (shared files, SSO, container or instance role)';
+  /** Node.js version to judge (tests). Default: `process.version`. */
+  nodeVersion?: string;
+  /** Skip the 5 MiB UploadPartCopy probe (metered links). Default: false. */
+  skipCopyProbe?: boolean;
 }
 
 export async function runDoctor(config: StageConfig, options: DoctorOptions = {}): Promise<DoctorReport> {
   const env = options.env ?? process.env;
-  const checks: DoctorCheck[] = [];
-  const add = (name: string, ok: boolean, detail: string, fix?: string) => checks.push(ok ? { name, ok, detail } : { name, ok, detail, fix: fix ?? '' });
-
-  // Timezone: resolving it already happened in config; show what midnight means here.
-  const zone = resolveZone(config.timezone);
   const now = (options.clock ?? systemClock()).instant();
-  const next = startOfDay(localDateOf(now, zone).plusDays(1), zone);
-  add('timezone', true, `${config.timezone}: local time ${formatTimestamp(now, zone)}, next midnight ${formatTimestamp(next, zone)}`);
-
-  // Local directory.
-  try {
-    await mkdir(config.localDir, { recursive: true, mode: 0o700 });
-    const probe = join(config.localDir, `.doctor-${randomBytes(4).toString('hex')}`);
-    await writeFile(probe, 'probe', { mode: 0o600 });
-    await rm(probe);
-    await access(config.localDir, constants.W_OK);
-    add('local directory writable', true, config.localDir);
-  } catch (error) {
-    add('local directory writable', false, `${config.localDir}: ${describeError(error)}`, 'set ROTATING_S3_LOCAL_DIR (or "localDir") to a writable directory');
-  }
+  const checks: DoctorCheck[] = [
+    checkTimezone(config, now),
+    await checkLocalDirectory(config),
+    await checkState(config),
+    // The lock's age is judged against the real clock: its mtime is real time even under --now.
+    await checkLock(config, Date.now()),
+    checkRuntime(options.nodeVersion),
+  ];
 
   const bucket = config.bucket;
   if (!bucket) {
-    add('bucket configured', false, 'no bucket', 'set ROTATING_S3_BUCKET or "bucket" in the stage config');
-    return { ok: false, checks };
+    checks.push(check('bucket configured', 'fail', 'no bucket', 'set ROTATING_S3_BUCKET or "bucket" in the stage config (stages.config.json or --config)'));
+    return report(checks);
   }
-  const endpoint = env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'] ?? 'AWS S3 (default endpoint)';
-  const client = options.client ?? createS3Client(config, { maxAttempts: 1, connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 }, env);
+  const client = options.client ?? createS3Client(config, { maxAttempts: 1, connectionTimeoutMs: 3_000, requestTimeoutMs: 15_000 }, env);
+  checks.push(
+    ...(await runS3Checks({
+      config: { ...config, bucket },
+      client,
+      env,
+      // Credential expiry is real time, whatever --now says.
+      nowMs: Date.now(),
+      ...(options.checksumClient ? { checksumClient: options.checksumClient } : {}),
+      ...(options.skipCopyProbe ? { skipCopyProbe: true } : {}),
+    })),
+  );
+  return report(checks);
+}
 
-  try {
-    const creds = await client.config.credentials();
-    add('credentials', true, `access key ${maskKey(creds.accessKeyId)} from ${credentialSource(env)}`);
-  } catch (error) {
-    add('credentials', false, describeError(error), 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where an IAM role is available');
-    return { ok: false, checks };
-  }
-
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
-    add('bucket reachable', true, `s3://${bucket} at ${endpoint}`);
-  } catch (error) {
-    // HeadBucket has no body, so a missing bucket arrives as a bare 404 "NotFound".
-    const missing = httpStatusOf(error) === 404 || (error as { name?: string }).name === 'NotFound';
-    const mapped = toS3Error(missing ? Object.assign(error as object, { name: 'NoSuchBucket' }) : error, 'HeadBucket', bucket);
-    add('bucket reachable', false, `s3://${bucket} at ${endpoint}: ${mapped.code}`, mapped.message);
-    return { ok: false, checks };
-  }
-
-  const key = `${config.prefix ? `${config.prefix}/` : ''}.rotating-s3-doctor-${randomBytes(6).toString('hex')}.json`;
-  const body = JSON.stringify({ probe: true, stage: config.stage });
-  let written = false;
-  try {
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
-    written = true;
-    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const text = await got.Body?.transformToString('utf8');
-    if (text !== body) throw new Error('read back different bytes than written');
-    add('write / read probe object', true, `s3://${bucket}/${key}`);
-  } catch (error) {
-    add('write / read probe object', false, describeError(toS3Error(error, written ? 'GetObject' : 'PutObject', bucket, key)), 'grant s3:PutObject and s3:GetObject on the prefix');
-  }
-
-  if (written) {
-    try {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, IfNoneMatch: '*' }));
-      add('conditional writes enforced', false, 'the endpoint accepted If-None-Match: * on an existing object', 'this endpoint ignores conditional writes: run exactly one writer (one host) per stage, or use AWS S3, R2 or MinIO');
-    } catch (error) {
-      if (isConditionFailure(error)) add('conditional writes enforced', true, 'If-None-Match: * refused with 412 as S3 does');
-      else add('conditional writes enforced', false, describeError(toS3Error(error, 'PutObject', bucket, key)), classifyS3Error(error) === 'E_S3_AUTH' ? 'grant s3:PutObject' : 'check the endpoint');
-    }
-    try {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-      add('delete probe object', true, 'deleted');
-    } catch (error) {
-      add('delete probe object', false, describeError(toS3Error(error, 'DeleteObject', bucket, key)), `grant s3:DeleteObject, then delete s3://${bucket}/${key} by hand`);
-    }
-  }
+function report(checks: DoctorCheck[]): DoctorReport {
   return { ok: checks.every((c) => c.ok), checks };
 }

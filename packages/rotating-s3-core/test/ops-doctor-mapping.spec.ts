@@ -1,0 +1,174 @@
+/**
+ * Error mapping of `doctor` for S3 answers a local server cannot give (expired token, wrong region, a
+ * listing allowed only under the prefix, a checksum rejection, a 501 on UploadPartCopy). The S3 client is
+ * mocked with aws-sdk-client-mock — only here; every other doctor test runs against a real S3 server.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runDoctor } from '../src/doctor/doctor.js';
+import type { DoctorReport, StageConfig } from '../src/index.js';
+
+const SECRET = 'secret-never-printed-0123456789';
+
+function s3Error(name: string, status: number, extra: Record<string, unknown> = {}): S3ServiceException {
+  return Object.assign(new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: `${name} from the mock` }), extra);
+}
+
+function newClient(): S3Client {
+  return new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAMOCKEDKEY0000001', secretAccessKey: SECRET }, maxAttempts: 1 });
+}
+
+/** A fully working endpoint: conditional PutObject, UploadPartCopy, If-Match enforced on Complete. */
+function happy(mock: AwsClientStub<S3Client>): void {
+  const stored = new Map<string, string>();
+  mock.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
+  mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: unknown; IfNoneMatch?: string }) => {
+    if (input.IfNoneMatch === '*' && stored.has(input.Key)) throw s3Error('PreconditionFailed', 412);
+    stored.set(input.Key, typeof input.Body === 'string' ? input.Body : 'binary');
+    return { ETag: '"etag"' };
+  });
+  mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: { transformToString: async () => stored.get(input.Key) ?? '' } }));
+  mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'mpu-1' });
+  mock.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p1"' } });
+  mock.on(UploadPartCommand).resolves({ ETag: '"p2"' });
+  mock.on(CompleteMultipartUploadCommand).rejects(s3Error('PreconditionFailed', 412));
+  mock.on(AbortMultipartUploadCommand).resolves({});
+  mock.on(DeleteObjectCommand).resolves({});
+}
+
+describe('doctor error mapping (mocked S3 client)', () => {
+  let client: S3Client;
+  let mock: AwsClientStub<S3Client>;
+  let checksumClient: S3Client;
+  let checksumMock: AwsClientStub<S3Client>;
+  let config: StageConfig;
+
+  beforeEach(() => {
+    client = newClient();
+    mock = mockClient(client);
+    checksumClient = newClient();
+    checksumMock = mockClient(checksumClient);
+    happy(mock);
+    happy(checksumMock);
+    config = {
+      stage: 'merge',
+      bucket: 'pipeline-logs',
+      prefix: 'logs/merge',
+      localDir: join(mkdtempSync(join(tmpdir(), 'rs3-doctor-mock-')), 'local'),
+      fetchLimit: 25,
+      timezone: 'Europe/Berlin',
+      recordsPath: '',
+      recordIdField: undefined,
+      forcePathStyle: false,
+    };
+  });
+
+  const run = (): Promise<DoctorReport> => runDoctor(config, { client, checksumClient, env: {}, nodeVersion: 'v22.12.0' });
+  const find = (report: DoctorReport, name: string) => report.checks.find((c) => c.name === name)!;
+
+  it('passes on a fully capable endpoint and says If-Match guards server-side appends; aborts the probe upload', async () => {
+    const report = await run();
+    expect(report.ok).toBe(true);
+    expect(find(report, 'server-side append guard').detail).toMatch(/^If-Match on CompleteMultipartUpload is enforced/);
+    expect(find(report, 'runtime').detail).toMatch(/v22\.12\.0.*inside the AWS SDK's support window/);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(JSON.stringify(report)).not.toContain(SECRET);
+  });
+
+  it('an expired session token: refresh the credentials', async () => {
+    mock.on(ListObjectsV2Command).rejects(s3Error('ExpiredToken', 400));
+    const check = find(await run(), 'bucket reachable');
+    expect(check.detail).toMatch(/E_S3_AUTH ExpiredToken \(HTTP 400\)$/);
+    expect(check.fix).toMatch(/session credentials expired: refresh them/);
+  });
+
+  it('AccessDenied on the listing: grant s3:ListBucket on the bucket ARN', async () => {
+    mock.on(ListObjectsV2Command).rejects(s3Error('AccessDenied', 403));
+    const check = find(await run(), 'bucket reachable');
+    expect(check.fix).toContain('grant s3:ListBucket on arn:aws:s3:::pipeline-logs');
+  });
+
+  it('a policy that allows listing only under the prefix still passes', async () => {
+    mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => {
+      if (input.Prefix !== 'logs/merge/') throw s3Error('AccessDenied', 403);
+      return { KeyCount: 0 };
+    });
+    expect(find(await run(), 'bucket reachable').status).toBe('pass');
+  });
+
+  it('a bucket in another region: the fix names the region S3 reported', async () => {
+    mock.on(ListObjectsV2Command).rejects(s3Error('PermanentRedirect', 301, { $response: { headers: { 'x-amz-bucket-region': 'eu-west-1' } } }));
+    const check = find(await run(), 'bucket reachable');
+    expect(check.fix).toBe('the bucket lives in another region (eu-west-1): set AWS_REGION=eu-west-1');
+  });
+
+  it('a clock off by more than 15 minutes: enable NTP', async () => {
+    mock.on(ListObjectsV2Command).rejects(s3Error('RequestTimeTooSkewed', 403));
+    expect(find(await run(), 'bucket reachable').fix).toMatch(/clock is off by more than 15 minutes/);
+  });
+
+  it('an endpoint that rejects the SDK default checksums is a warning with the WHEN_REQUIRED advice, not a failure', async () => {
+    checksumMock.on(PutObjectCommand).rejects(s3Error('InvalidArgument', 400));
+    const report = await run();
+    const check = find(report, 'checksum headers accepted');
+    expect(check).toMatchObject({ status: 'warn', ok: true });
+    expect(check.detail).toMatch(/rejects the AWS SDK's default checksum headers \(WHEN_SUPPORTED\): InvalidArgument \(HTTP 400\)/);
+    expect(check.fix).toMatch(/AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required/);
+    expect(report.ok).toBe(true);
+  });
+
+  it('UploadPartCopy answered with 501: a failure that explains the cost, and the multipart upload is aborted', async () => {
+    mock.on(UploadPartCopyCommand).rejects(s3Error('NotImplemented', 501));
+    const report = await run();
+    const check = find(report, 'UploadPartCopy supported');
+    expect(check.status).toBe('fail');
+    expect(check.detail).toBe('E_S3 NotImplemented (HTTP 501)');
+    expect(check.fix).toMatch(/rewritten whole on every rotation/);
+    expect(report.checks.some((c) => c.name === 'server-side append guard')).toBe(false);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(find(report, 'delete probe object').detail).toBe('deleted 3 probe objects');
+  });
+
+  it('ROTATING_S3_COMPLETE_GUARD=if-match on an endpoint that ignores If-Match on Complete is a failure', async () => {
+    mock.on(CompleteMultipartUploadCommand).resolves({});
+    const report = await runDoctor(config, { client, checksumClient, env: { ROTATING_S3_COMPLETE_GUARD: 'if-match' } });
+    const check = find(report, 'server-side append guard');
+    expect(check.status).toBe('fail');
+    expect(check.fix).toMatch(/unset ROTATING_S3_COMPLETE_GUARD/);
+  });
+
+  it('no credentials from the default chain: one failure, the S3 checks are not run', async () => {
+    const bare = new S3Client({
+      region: 'us-east-1',
+      credentials: async () => {
+        throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+      },
+    });
+    const report = await runDoctor(config, { client: bare, env: {} });
+    expect(find(report, 'credentials')).toMatchObject({ status: 'fail', detail: 'E_S3_AUTH: no credentials found (Could not load credentials from any providers)' });
+    expect(report.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual([
+      'bucket reachable',
+      'write / read probe object',
+      'conditional writes enforced',
+      'checksum headers accepted',
+      'UploadPartCopy supported',
+      'delete probe object',
+    ]);
+  });
+});
