@@ -181,4 +181,16 @@ describe('stage logger against a real S3 server', () => {
     expect(existsSync(`${stage.config.localDir}/merge.lock`)).toBe(false);
     expect(JSON.parse(readFileSync(`${stage.config.localDir}/merge_state.json`, 'utf8'))).toMatchObject({ lastFetchNumber: 3 });
   });
+
+  it('sends a backlog left by an outage as uploads of at most fetchLimit fetches', async () => {
+    const stage = await createTestStage({ fetchLimit: 3 });
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    const down = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const offline = createStageLogger(stage.config, { clock, s3Client: down, opsLog: silentOpsLogForTests, holdLockMs: 0 });
+    for (let i = 1; i <= 8; i++) await offline.logFetch(payload(i));
+    const flushed = await createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests }).flush();
+    expect(flushed.uploads.map((u) => u.fetches)).toEqual([3, 3, 2]);
+    const day = await stage.readDaily('2026-11-28');
+    expect(day!.uploads.map((u) => u.fetch_data.map((f) => f.fetch_number))).toEqual([[1, 2, 3], [4, 5, 6], [7, 8]]);
+  });
 });

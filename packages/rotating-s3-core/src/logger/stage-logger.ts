@@ -501,8 +501,9 @@ class DefaultStageLogger implements StageLogger {
       }
     }
     for (const date of [...new Set(rest.map((p) => p.date))].sort()) {
-      const group = rest.filter((p) => p.date === date);
-      groups.push({ date, group, uploadId: uploadIdOf(this.config.stage, date, group.map((p) => p.fetchId)) });
+      for (const group of chunkUploads(rest.filter((p) => p.date === date), this.config.fetchLimit)) {
+        groups.push({ date, group, uploadId: uploadIdOf(this.config.stage, date, group.map((p) => p.fetchId)) });
+      }
     }
     for (const { date, group, uploadId } of groups) {
       try {
@@ -608,6 +609,31 @@ function checkPayload(payload: Payload): Payload {
     throw new InputError('E_PAYLOAD', `payload is a ${payload === null ? 'null' : typeof payload}, not a JSON object or array`);
   }
   return payload;
+}
+
+/** A backlog (after an outage) is sent in uploads of at most this many bytes of local blocks... */
+const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * ...and of at most `fetchLimit` fetches, like a normal rotation: memory and request size stay bounded
+ * however long S3 was away. A single fetch larger than the byte cap still goes alone.
+ */
+function chunkUploads(fetches: PendingFetch[], fetchLimit: number): PendingFetch[][] {
+  const chunks: PendingFetch[][] = [];
+  let current: PendingFetch[] = [];
+  let bytes = 0;
+  for (const fetch of fetches) {
+    const size = fetch.end - fetch.start;
+    if (current.length > 0 && (current.length >= fetchLimit || bytes + size > MAX_UPLOAD_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(fetch);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /** Moves each pending block's byte range down by the bytes removed before it. */
