@@ -60,7 +60,9 @@ export function toS3Error(error: unknown, operation: string, bucket: string, key
   const e = error as SdkLikeError;
   const code = classifyS3Error(error);
   const status = httpStatusOf(error);
-  const what = e?.name && e.name !== 'Error' ? e.name : e?.code ?? 'error';
+  // Responses without a body (HEAD) carry no S3 error name: the SDK says "Unknown" or "NotFound".
+  const named = e?.name && !['Error', 'Unknown', 'UnknownError'].includes(e.name) ? e.name : undefined;
+  const what = named ?? (status === 403 ? 'Forbidden (no error name on this response; run doctor for the cause)' : e?.code ?? 'error');
   const detail = status ? `${what} (HTTP ${status})` : `${what}${e?.message ? `: ${e.message.split('\n')[0]}` : ''}`;
   const target = `s3://${bucket}${key ? `/${key}` : ''}`;
   return new S3Error(code, `S3 ${operation} ${target} failed: ${detail}; ${FIXES[code]}`, { cause: error });
