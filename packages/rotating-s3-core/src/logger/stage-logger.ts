@@ -326,8 +326,13 @@ class DefaultStageLogger implements StageLogger {
       state.lastFetchNumber = fetchNumber;
       state.lastTimestamp = timestamp;
       state.log.size += block.length;
-      if (this.holdLockMs <= 0) await this.saveState(state);
-      else this.session!.dirty = true; // the block is the record; the checkpoint follows on release
+      if (this.holdLockMs <= 0) {
+        // The fetch is logged (its block is durable); a failed checkpoint only means the next call
+        // re-adopts the block from the log, so it must not turn a logged fetch into an error.
+        await this.saveState(state).catch((error: unknown) => this.ops.event('warn', 'checkpoint_failed', { file: this.statePath, message: describeError(error) }));
+      } else {
+        this.session!.dirty = true; // the block is the record; the checkpoint follows on release
+      }
       crashPoint('log:after-state');
 
       if (uploadError === undefined && state.pending.length >= this.config.fetchLimit) {
@@ -429,7 +434,8 @@ class DefaultStageLogger implements StageLogger {
     for (const block of blocks) this.adopt(state, block);
     if (torn.length > 0) await this.quarantine(torn, log.size, state);
     this.ops.event('warn', 'repaired', { adopted_blocks: blocks.length, quarantined_segments: torn.length, full_rescan: !appendedOnly });
-    await this.saveState(state);
+    // The repaired state is also derivable from the log again; a failed checkpoint is only a warning.
+    await this.saveState(state).catch((error: unknown) => this.ops.event('warn', 'checkpoint_failed', { file: this.statePath, message: describeError(error) }));
     return state;
   }
 

@@ -1,0 +1,225 @@
+/**
+ * Reliability suite: faults injected into S3 (through a loopback proxy in front of the real server), the
+ * disk, and concurrency (several processes on one host, two hosts on one daily object). After every
+ * scenario one oracle checks, from S3 after a final clean flush: every fetch that was acknowledged is in
+ * S3 exactly once, the numbers of each writer's day are gap-free, and the daily totals equal the sums.
+ * A summary table (scenarios, faults, fetches, lost, duplicated) is printed at the end. The crash matrix
+ * (kill -9 at every step) is crash.e2e.spec.ts.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { getTestS3 } from '@rotating-s3/test-harness';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalIoError, createStageLogger, nodeDurableFs, type DurableFs, type StageConfig } from '../src/index.js';
+import { silentOpsLog } from '../src/logger/ops-log.js';
+import { startFaultProxy, type Fault } from './fault-proxy.js';
+import { BIN, SettableClock, createTestStage, payload, runCli, writePayload, type TestStage } from './support.js';
+
+interface Row {
+  scenario: string;
+  faults: number;
+  fetches: number;
+  lost: number;
+  duplicated: number;
+}
+const summary: Row[] = [];
+
+afterAll(() => {
+  const header = ['scenario', 'faults injected', 'fetches', 'lost', 'duplicated'];
+  const rows = [...summary.map((r) => [r.scenario, String(r.faults), String(r.fetches), String(r.lost), String(r.duplicated)])];
+  rows.push(['total', String(summary.reduce((n, r) => n + r.faults, 0)), String(summary.reduce((n, r) => n + r.fetches, 0)), String(summary.reduce((n, r) => n + r.lost, 0)), String(summary.reduce((n, r) => n + r.duplicated, 0))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  process.stdout.write(`\nreliability summary\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n`);
+});
+
+/** Flushes what is pending (no faults), then checks conservation, numbering and totals in S3. */
+async function oracle(stage: TestStage, scenario: string, faults: number, acked: Array<{ id: string; number: number; date: string; writer?: string }>, configs: StageConfig[] = [stage.config]): Promise<void> {
+  for (const config of configs) {
+    const flushed = await createStageLogger(config, { s3Client: stage.client, opsLog: silentOpsLog }).flush();
+    expect(flushed.upload_error, JSON.stringify(flushed.upload_error)).toBeUndefined();
+    expect(flushed.pending).toBe(0);
+  }
+  const seen = new Map<string, number>();
+  for (const date of new Set(acked.map((a) => a.date))) {
+    const day = await stage.readDaily(date);
+    expect(day, `daily object of ${date}`).toBeDefined();
+    expect(day!.uploads.map((u) => u.upload_sequence)).toEqual(day!.uploads.map((_, i) => i + 1));
+    const fetches = day!.uploads.flatMap((u) => u.fetch_data);
+    expect(day!.daily_metadata.total_records_today).toBe(fetches.reduce((n, f) => n + f.records, 0));
+    expect(day!.daily_metadata.total_uploads_today).toBe(day!.uploads.length);
+    for (const f of fetches) seen.set(f.fetch_id, (seen.get(f.fetch_id) ?? 0) + 1);
+  }
+  const lost = acked.filter((a) => !seen.has(a.id)).length;
+  const duplicated = [...seen.values()].filter((n) => n > 1).length;
+  summary.push({ scenario, faults, fetches: acked.length, lost, duplicated });
+  expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
+  for (const writer of new Set(acked.map((a) => a.writer ?? ''))) {
+    for (const date of new Set(acked.map((a) => a.date))) {
+      const numbers = acked.filter((a) => (a.writer ?? '') === writer && a.date === date).map((a) => a.number).sort((a, b) => a - b);
+      expect(numbers, `numbers of ${writer || 'the writer'} on ${date}`).toEqual(numbers.map((_, i) => i + 1));
+    }
+  }
+}
+
+/** A deterministic PRNG, so a failing scenario can be replayed. */
+function prng(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
+describe('reliability', () => {
+  it('loses and doubles nothing through S3 errors, resets, lost responses and timeouts', async () => {
+    const stage = await createTestStage({ fetchLimit: 1 });
+    const random = prng(42);
+    const proxy = await startFaultProxy(getTestS3().endpoint, () => {
+      const r = random();
+      const fault: Fault = r < 0.5 ? 'ok' : r < 0.62 ? '500' : r < 0.74 ? '503' : r < 0.86 ? 'reset' : r < 0.98 ? 'lost' : 'slow';
+      return fault;
+    }, 1_500);
+    const client = new S3Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 2,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { requestTimeout: 700, connectionTimeout: 700 },
+    });
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    const logger = createStageLogger(stage.config, { clock, s3Client: client, opsLog: silentOpsLog });
+    const acked = [];
+    let uploadErrors = 0;
+    for (let i = 0; i < 300; i++) {
+      const r = await logger.logFetch(payload(i, 1 + (i % 4)), { fetchId: `s3f-${i}` });
+      if (r.upload_error) uploadErrors++;
+      acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date });
+    }
+    await logger.close();
+    await proxy.close();
+    expect(uploadErrors).toBeGreaterThan(0); // the faults really reached the logger
+    expect(proxy.injected.lost).toBeGreaterThan(0);
+    await oracle(stage, 'S3 faults: 500, 503, reset, applied-but-lost, slow', proxy.total(), acked);
+    expect(proxy.total()).toBeGreaterThanOrEqual(300);
+  }, 240_000);
+
+  it('keeps two hosts rotating into one daily object at once exact, with gap-free upload sequences', async () => {
+    const stage = await createTestStage({ fetchLimit: 2 });
+    const hosts = ['a', 'b'].map((h) => ({ ...stage.config, localDir: join(stage.dir, `host-${h}`) }));
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    let conflicts = 0;
+    const acked: Array<{ id: string; number: number; date: string; writer: string }> = [];
+    await Promise.all(
+      hosts.map(async (config, h) => {
+        const logger = createStageLogger(config, { clock, s3Client: stage.client, opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) } });
+        for (let i = 0; i < 30; i++) {
+          const r = await logger.logFetch(payload(i), { fetchId: `host${h}-${i}` });
+          acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date, writer: `host${h}` });
+        }
+        await logger.close();
+      }),
+    );
+    await oracle(stage, 'two hosts, one daily object (conditional writes)', conflicts, acked, hosts);
+  }, 120_000);
+
+  it('numbers fetches of several processes on one host uniquely and without gaps (lock)', async () => {
+    const stage = await createTestStage({ fetchLimit: 5 });
+    const file = writePayload(stage, 'p.json', payload(1));
+    const perProcess = 6;
+    const outputs = await Promise.all(
+      [0, 1, 2, 3].map(
+        (p) =>
+          new Promise<string>((resolve) => {
+            // One shell-free child per "process" that logs its fetches one after another.
+            const script = `const {execFileSync}=require('node:child_process');let out='';for(let i=0;i<${perProcess};i++){out+=execFileSync(process.execPath,[${JSON.stringify(BIN)},'log','--config',${JSON.stringify(stage.configFile)},'--payload-file',${JSON.stringify(file)},'--fetch-id','p${p}-'+i],{encoding:'utf8'})}process.stdout.write(out)`;
+            const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env['PATH'] ?? '', ...stage.env } });
+            let out = '';
+            child.stdout.on('data', (d: Buffer) => (out += d));
+            child.on('close', () => resolve(out));
+          }),
+      ),
+    );
+    const results = outputs.flatMap((o) => o.trim().split('\n')).map((l) => JSON.parse(l) as { fetch_id: string; fetch_number: number; date: string });
+    expect(results).toHaveLength(4 * perProcess);
+    await oracle(stage, '4 processes on one host (stage lock)', 0, results.map((r) => ({ id: r.fetch_id, number: r.fetch_number, date: r.date })));
+  }, 180_000);
+
+  it('refuses a fetch on a full disk without damaging what was logged, and numbers on without a gap', async () => {
+    const stage = await createTestStage({ fetchLimit: 100 });
+    let failAppend = false;
+    let failCheckpoint = false;
+    const faults = { count: 0 };
+    const fs: DurableFs = {
+      ...nodeDurableFs,
+      async append(path, data) {
+        if (failAppend) {
+          faults.count++;
+          // A full disk mid-write: half the block lands, then ENOSPC.
+          await nodeDurableFs.append(path, Buffer.from(data).subarray(0, Math.floor(Buffer.byteLength(data) / 2)));
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        }
+        return nodeDurableFs.append(path, data);
+      },
+      async writeAtomic(path, data) {
+        if (failCheckpoint && path.endsWith('_state.json')) {
+          faults.count++;
+          throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' });
+        }
+        return nodeDurableFs.writeAtomic(path, data);
+      },
+    };
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    const logger = createStageLogger(stage.config, { clock, fs, s3Client: stage.client, opsLog: silentOpsLog, holdLockMs: 0 });
+    const acked = [];
+    for (let i = 0; i < 3; i++) acked.push(await logger.logFetch(payload(i), { fetchId: `disk-${i}` }));
+    const logPath = join(stage.config.localDir, 'merge_fetches.log');
+    const before = readFileSync(logPath);
+
+    failAppend = true;
+    const refused = await logger.logFetch(payload(9), { fetchId: 'disk-refused' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LocalIoError);
+    expect((refused as Error).message).toMatch(/NOT logged.*ENOSPC.*free disk space/);
+    failAppend = false;
+    expect(readFileSync(logPath).subarray(0, before.length).equals(before)).toBe(true);
+
+    failCheckpoint = true; // the block is durable, only the checkpoint fails: still logged
+    acked.push(await logger.logFetch(payload(3), { fetchId: 'disk-3' }));
+    failCheckpoint = false;
+    acked.push(await logger.logFetch(payload(4), { fetchId: 'disk-4' }));
+    expect(acked.map((r) => r.fetch_number)).toEqual([1, 2, 3, 4, 5]);
+    expect(readFileSync(join(stage.config.localDir, 'merge_quarantine.log'), 'utf8')).toContain('disk-refused');
+    await oracle(stage, 'disk full during append, read-only state write', faults.count, acked.map((r) => ({ id: r.fetch_id, number: r.fetch_number, date: r.date })));
+  });
+
+  it('keeps local files private and secrets out of output and files; treats payloads as data', async () => {
+    const stage = await createTestStage({ fetchLimit: 1 });
+    const secret = 'sekrit-Key-0123456789abcdefSECRET';
+    const env = { ...stage.env, AWS_SECRET_ACCESS_KEY: secret };
+    const evil = writePayload(stage, 'evil.json', '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}, "matches": [{"match_id": "$(rm -rf /)", "js": "process.exit(3)"}]}');
+    const ok = await runCli(['log', '--config', stage.configFile, '--payload-file', evil, '--fetch-id', 'evil-1'], { env });
+    const down = await runCli(['log', '--config', stage.configFile, '--payload-file', evil], { env: { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' } });
+    const bad = await runCli(['doctor', '--config', stage.configFile], { env: { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(down.code).toBe(0);
+    for (const r of [ok, down, bad]) expect(r.stdout + r.stderr).not.toContain(secret);
+    const dir = stage.config.localDir;
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isFile()) {
+        expect(statSync(path).mode & 0o077, `${name} is private`).toBe(0);
+        expect(readFileSync(path, 'utf8'), name).not.toContain(secret);
+      }
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    const day = await stage.readDaily(new Date().toLocaleDateString('en-CA', { timeZone: 'America/New_York' }));
+    expect(day!.uploads[0]!.fetch_data[0]!.data).toMatchObject({ matches: [{ match_id: '$(rm -rf /)', js: 'process.exit(3)' }] });
+
+    for (const id of ['../../etc/passwd', '/abs', 'a\nb', 'x'.repeat(129), 'a|b', 'a b']) {
+      const r = await runCli(['log', '--config', stage.configFile, '--payload-file', evil, '--fetch-id', id], { env });
+      expect(r.code, id).toBe(2);
+      expect(r.stderr).toMatch(/--fetch-id/);
+    }
+  });
+});
