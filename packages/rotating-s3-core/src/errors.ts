@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'E_S3_NO_BUCKET'
   | 'E_S3_CONFLICT'
   | 'E_S3_CORRUPT_OBJECT'
+  | 'E_S3_NO_CONDITIONAL'
   | 'E_S3'
   | 'E_CONSUMER_STATE'
   | 'E_CONSUMER_LOCK'
@@ -63,6 +64,7 @@ export type S3ErrorCode =
   | 'E_S3_NO_BUCKET'
   | 'E_S3_CONFLICT'
   | 'E_S3_CORRUPT_OBJECT'
+  | 'E_S3_NO_CONDITIONAL'
   | 'E_S3';
 
 /** An S3 request failed; `code` says whether it is the network, credentials, the bucket, a lost race or the object. */

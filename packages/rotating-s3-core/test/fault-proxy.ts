@@ -21,7 +21,11 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(target: string, choose: (req: IncomingMessage) => Fault, slowMs = 3_000): Promise<FaultProxy> {
+/**
+ * `stripHeaders` removes request headers before forwarding, e.g. `if-match`/`if-none-match` to stand in
+ * for an endpoint that ignores conditional writes.
+ */
+export async function startFaultProxy(target: string, choose: (req: IncomingMessage) => Fault, slowMs = 3_000, stripHeaders: string[] = []): Promise<FaultProxy> {
   const upstream = new URL(target);
   const injected = { '500': 0, '503': 0, reset: 0, lost: 0, slow: 0 };
   const timers = new Set<NodeJS.Timeout>();
@@ -39,7 +43,9 @@ export async function startFaultProxy(target: string, choose: (req: IncomingMess
       req.socket.destroy();
       return;
     }
-    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+    const headers = { ...req.headers };
+    for (const name of stripHeaders) delete headers[name];
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
       if (fault === 'lost') {
         up.resume();
         up.on('end', () => req.socket.destroy());

@@ -222,4 +222,24 @@ describe('reliability', () => {
       expect(r.stderr).toMatch(/--fetch-id/);
     }
   });
+
+  it('refuses to upload through an endpoint that ignores conditional writes unless the stage is single-writer', async () => {
+    const stage = await createTestStage({ fetchLimit: 1 });
+    const proxy = await startFaultProxy(getTestS3().endpoint, () => 'ok', 0, ['if-match', 'if-none-match']);
+    const client = new S3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    const multi = createStageLogger(stage.config, { clock, s3Client: client, opsLog: silentOpsLog, holdLockMs: 0 });
+    const refused = await multi.logFetch(payload(1), { fetchId: 'nc-1' });
+    expect(refused).toMatchObject({ fetch_number: 1, pending: 1, rotated: false, upload_error: { code: 'E_S3_NO_CONDITIONAL' } });
+    expect(refused.upload_error!.message).toMatch(/ROTATING_S3_SINGLE_WRITER=true/);
+    expect(await stage.readDaily('2026-11-28')).toBeUndefined();
+
+    const single = createStageLogger(stage.config, { clock, s3Client: client, opsLog: silentOpsLog, holdLockMs: 0, singleWriter: true });
+    expect(await single.logFetch(payload(2), { fetchId: 'nc-2' })).toMatchObject({ rotated: true, pending: 0 });
+    await proxy.close();
+    await oracle(stage, 'endpoint ignoring conditional writes: refused, then single-writer', 0, [
+      { id: 'nc-1', number: 1, date: '2026-11-28' },
+      { id: 'nc-2', number: 2, date: '2026-11-28' },
+    ]);
+  });
 });

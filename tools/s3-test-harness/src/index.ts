@@ -65,6 +65,8 @@ export function s3Env(bucket: string): Record<string, string> {
     ROTATING_S3_BUCKET: bucket,
     ROTATING_S3_FORCE_PATH_STYLE: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // A server that ignores conditional writes (s3rver fallback) is only acceptable for a single writer.
+    ...(getTestS3().caps.has('conditional-put') ? {} : { ROTATING_S3_SINGLE_WRITER: 'true' }),
   };
 }
 

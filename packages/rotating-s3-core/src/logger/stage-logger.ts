@@ -51,6 +51,11 @@ export interface StageLoggerOptions {
    * 0 releases after every call (what the CLI uses). Default: 200.
    */
   holdLockMs?: number;
+  /**
+   * This stage has exactly one writer, so an S3 endpoint that ignores conditional writes (s3rver) may be
+   * used; otherwise such an endpoint is refused with E_S3_NO_CONDITIONAL. Default: ROTATING_S3_SINGLE_WRITER=true.
+   */
+  singleWriter?: boolean;
 }
 
 export interface LogFetchOptions {
@@ -598,11 +603,13 @@ class DefaultStageLogger implements StageLogger {
       const [{ createS3Client }, { createAppendStore }] = await Promise.all([import('../s3/client.js'), import('../s3/append-store.js')]);
       const client = this.options.s3Client ?? createS3Client(this.config);
       const guard = process.env['ROTATING_S3_COMPLETE_GUARD'];
+      const singleWriter = this.options.singleWriter ?? process.env['ROTATING_S3_SINGLE_WRITER'] === 'true';
       this.store = createAppendStore({
         client,
         bucket: this.config.bucket!,
         fs: this.fs,
         capabilitiesFile: join(this.config.localDir, 's3-capabilities.json'),
+        singleWriter,
         ...(guard === 'if-match' || guard === 'lease' ? { completeGuard: guard } : {}),
       });
     }

@@ -55,6 +55,12 @@ export interface AppendStoreOptions {
   capabilitiesFile?: string;
   /** File operations for the capability cache. */
   fs?: DurableFs;
+  /**
+   * Declares that this stage has exactly one writer, so an endpoint that ignores conditional writes is
+   * acceptable. Without it such an endpoint is refused (E_S3_NO_CONDITIONAL): with several writers it
+   * would silently lose uploads. Default: false.
+   */
+  singleWriter?: boolean;
   maxConflictRetries?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -63,6 +69,9 @@ interface Capabilities {
   uploadPartCopy: boolean;
   conditionalComplete: boolean;
 }
+
+/** What the capability cache holds per endpoint (each probe fills its own fields). */
+type CachedCapabilities = Partial<Capabilities> & { conditionalPut?: boolean; probedAt?: string };
 
 class Raced extends Error {}
 
@@ -75,6 +84,37 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
   const sleep = options.sleep ?? defaultSleep;
   const maxRetries = options.maxConflictRetries ?? 12;
   let capabilities: Capabilities | undefined;
+  let conditionalChecked = options.singleWriter === true;
+
+  async function endpointKey(): Promise<string> {
+    const resolved = await client.config.endpoint?.();
+    return resolved ? `${resolved.hostname}:${resolved.port ?? ''}` : 'aws';
+  }
+
+  async function remember(endpoint: string, found: CachedCapabilities): Promise<void> {
+    if (!options.capabilitiesFile || !options.fs) return;
+    const all = readCache(options.capabilitiesFile) ?? {};
+    all[endpoint] = { ...all[endpoint], ...found, probedAt: new Date().toISOString() };
+    await options.fs.writeAtomic(options.capabilitiesFile, `${JSON.stringify(all, null, 2)}\n`).catch(() => undefined);
+  }
+
+  /** Refuses an endpoint that ignores If-None-Match/If-Match unless the stage declared a single writer. */
+  async function assertConditionalWrites(key: string): Promise<void> {
+    if (conditionalChecked) return;
+    const endpoint = await endpointKey();
+    let enforced = readCache(options.capabilitiesFile)?.[endpoint]?.conditionalPut;
+    if (enforced === undefined) {
+      enforced = await probeConditionalPut(client, bucket, `${key}.probe-${randomBytes(4).toString('hex')}`);
+      await remember(endpoint, { conditionalPut: enforced });
+    }
+    if (!enforced) {
+      throw new S3Error(
+        'E_S3_NO_CONDITIONAL',
+        `the S3 endpoint ${endpoint} ignores conditional writes (If-None-Match/If-Match), so two writers of s3://${bucket}/${key} could overwrite each other's uploads; the fetches stay pending. Run one writer per stage and set ROTATING_S3_SINGLE_WRITER=true, or use an endpoint that enforces them (AWS S3, R2, MinIO)`,
+      );
+    }
+    conditionalChecked = true;
+  }
 
   async function head(key: string): Promise<{ size: number; etag: string } | undefined> {
     try {
@@ -97,19 +137,17 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
 
   async function probe(key: string): Promise<Capabilities> {
     if (capabilities) return capabilities;
-    const resolved = await client.config.endpoint?.();
-    const endpoint = resolved ? `${resolved.hostname}:${resolved.port ?? ''}` : 'aws';
-    const cached = readCache(options.capabilitiesFile)?.[endpoint];
-    if (cached) return (capabilities = cached);
     if (options.completeGuard) {
       capabilities = { uploadPartCopy: true, conditionalComplete: options.completeGuard === 'if-match' };
       return capabilities;
     }
-    capabilities = await probeEndpoint(client, bucket, `${key}.probe-${randomBytes(4).toString('hex')}`);
-    if (options.capabilitiesFile && options.fs) {
-      const all = { ...readCache(options.capabilitiesFile), [endpoint]: { ...capabilities, probedAt: new Date().toISOString() } };
-      await options.fs.writeAtomic(options.capabilitiesFile, `${JSON.stringify(all, null, 2)}\n`).catch(() => undefined);
+    const endpoint = await endpointKey();
+    const cached = readCache(options.capabilitiesFile)?.[endpoint];
+    if (cached?.uploadPartCopy !== undefined && cached.conditionalComplete !== undefined) {
+      return (capabilities = { uploadPartCopy: cached.uploadPartCopy, conditionalComplete: cached.conditionalComplete });
     }
+    capabilities = await probeEndpoint(client, bucket, `${key}.probe-${randomBytes(4).toString('hex')}`);
+    await remember(endpoint, capabilities);
     return capabilities;
   }
 
@@ -207,6 +245,7 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
   return {
     readDailyObject: rewrite.readDailyObject,
     async appendUpload(key, batch) {
+      await assertConditionalWrites(key);
       for (let attempt = 0; ; attempt++) {
         const found = await head(key);
         if (!found || found.size < threshold) return rewrite.appendUpload(key, batch);
@@ -279,12 +318,30 @@ export async function readDailyMetadata(client: S3Client, bucket: string, key: s
   return (await readDailyTail(client, bucket, key, found)).metadata;
 }
 
-function readCache(path: string | undefined): Record<string, Capabilities> | undefined {
+function readCache(path: string | undefined): Record<string, CachedCapabilities> | undefined {
   if (!path) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, Capabilities>;
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, CachedCapabilities>;
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the endpoint refuses `If-None-Match: *` on an existing key (412), as S3 does. */
+export async function probeConditionalPut(client: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'probe' })).catch((error) => {
+      throw toS3Error(error, 'PutObject (probe)', bucket, key);
+    });
+    try {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'probe', IfNoneMatch: '*' }));
+      return false;
+    } catch (error) {
+      if (isConditionFailure(error)) return true;
+      throw toS3Error(error, 'PutObject (probe)', bucket, key);
+    }
+  } finally {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
   }
 }
 

@@ -51,6 +51,7 @@ const FIXES: Record<S3ErrorCode, string> = {
   E_S3_NO_BUCKET: 'create the bucket or fix ROTATING_S3_BUCKET / "bucket" in the stage config',
   E_S3_CONFLICT: 'another writer kept changing the daily object; the fetches stay pending and the next log or flush retries',
   E_S3_CORRUPT_OBJECT: 'the daily object is not in the rotating-s3 format; move it aside in S3 and run flush again',
+  E_S3_NO_CONDITIONAL: 'the endpoint ignores conditional writes: run one writer per stage and set ROTATING_S3_SINGLE_WRITER=true',
   E_S3: 'see the S3 error name; pending fetches stay local and are retried by the next log or flush',
 };
 
