@@ -64,7 +64,8 @@ describe('flush progress', () => {
     const stream = fakeTerminal();
     const result = await withFlushProgress(logger, () => logger.flush(), { stream, env: {}, intervalMs: 10 });
     expect(result.uploaded_fetches).toBe(5);
-    expect(result.uploads.map((u) => u.date)).toEqual(['2026-11-27', '2026-11-28']);
+    // A backlog goes up in uploads of at most fetchLimit (2) fetches: 11-27 in one, 11-28 in two.
+    expect(result.uploads.map((u) => [u.date, u.fetches])).toEqual([['2026-11-27', 2], ['2026-11-28', 2], ['2026-11-28', 1]]);
     expect(stream.text()).toMatch(/flush merge: uploading 5 fetches of 2 date\(s\) \[[█░]+\] 100% \| 5\/5/);
   });
 
