@@ -50,3 +50,5 @@ export { createDelegate, DelegateError } from './delegate/delegate.js';
 export type { Delegate, DelegateOptions, DelegateCallOptions } from './delegate/delegate.js';
 export { buildMockPayload } from './records/mock-data.js';
 export type { MockPayloadOptions } from './records/mock-data.js';
+export { defineStage } from './stage/define-stage.js';
+export type { StagePackage } from './stage/define-stage.js';
