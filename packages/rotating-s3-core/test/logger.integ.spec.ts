@@ -168,7 +168,8 @@ describe('stage logger against a real S3 server', () => {
     const logger = createStageLogger(stage.config, { clock: new SettableClock('2026-11-28T15:00:00Z'), s3Client: stage.client, opsLog: silentOpsLogForTests });
     const openLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
       try {
-        return readlinkSync(`/proc/self/fd/${fd}`).endsWith('merge_fetches.log');
+        // Only this test's log: loggers of earlier tests may still hold theirs for holdLockMs.
+        return readlinkSync(`/proc/self/fd/${fd}`) === `${stage.config.localDir}/merge_fetches.log`;
       } catch {
         return false;
       }

@@ -199,9 +199,13 @@ class DefaultStageLogger implements StageLogger {
       clearTimeout(session.timer);
       try {
         return await fn(session.state);
+      } catch (error) {
+        // The in-memory state may be half-updated: drop it; the next call reconciles from the log.
+        await this.abandonSession();
+        throw error;
       } finally {
         if (this.holdLockMs <= 0) await this.endSession();
-        else {
+        else if (this.session === session) {
           session.timer = setTimeout(() => void this.enqueueEnd(), this.holdLockMs);
           session.timer.unref();
         }
