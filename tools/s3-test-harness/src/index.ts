@@ -3,9 +3,9 @@
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { it } from 'vitest';
-import type { Capability } from './capabilities.js';
+import { CAPABILITIES, type Capability } from './capabilities.js';
 
-export type { Capability };
+export { CAPABILITIES, type Capability };
 
 export interface TestS3 {
   endpoint: string;
@@ -19,7 +19,9 @@ let shared: S3Client | undefined;
 
 export function getTestS3(): TestS3 {
   const endpoint = process.env['ROTATING_S3_TEST_ENDPOINT_RESOLVED'];
-  if (!endpoint) throw new Error('no S3 test server: add tools/s3-test-harness/src/global-setup.ts to globalSetup in vitest.config.ts');
+  if (!endpoint) {
+    throw new Error(`no S3 test server: the harness global setup did not run; add globalSetup: ['<relative path>/tools/s3-test-harness/src/global-setup.ts'] to this package's vitest.config.ts`);
+  }
   const server = (process.env['ROTATING_S3_TEST_SERVER'] ?? 'external') as TestS3['server'];
   const caps = new Set((process.env['ROTATING_S3_TEST_CAPS'] ?? '').split(',').filter(Boolean));
   return {
@@ -48,7 +50,8 @@ let counter = 0;
 
 /** Creates a bucket with a unique, DNS-valid name and returns the name. */
 export async function createTestBucket(prefix = 'test'): Promise<string> {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20);
+  // Bucket names: 3-63 of [a-z0-9-], starting with a letter or digit; pid + time + counter make it unique.
+  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 20) || 'test';
   const name = `${clean}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`.slice(0, 63);
   await getTestS3().client().send(new CreateBucketCommand({ Bucket: name }));
   return name;
@@ -81,8 +84,9 @@ export function itWithCapability(cap: Capability, name: string, fn: () => Promis
   if (gate.ok) {
     it(name, fn, timeout);
   } else if (process.env['ROTATING_S3_TEST_STRICT'] === '1') {
+    // CI must never pass by skipping: the missing capability is itself the failure.
     it(name, () => {
-      throw new Error(`strict mode: ${gate.reason}`);
+      throw new Error(`[s3-harness] ROTATING_S3_TEST_STRICT=1: ${gate.reason}`);
     });
   } else {
     process.stderr.write(`[s3-harness] skipped "${name}": ${gate.reason}\n`);

@@ -44,42 +44,86 @@ export function findMotoPython(): { python?: string; reason: string } {
   return { reason: tried.length ? `no moto in ${tried.join(', ')}` : 'no python3 found' };
 }
 
-async function waitForHttp(url: string, timeoutMs: number, describe: () => string): Promise<void> {
+/** Polls `url` until anything answers over HTTP; gives up early when `exited()` says the server died. */
+async function waitForHttp(url: string, timeoutMs: number, exited: () => string | undefined, describe: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await fetch(url, { signal: AbortSignal.timeout(1_000) });
       return;
     } catch {
+      const gone = exited();
+      // A crashed server (port taken, broken install) would otherwise cost the whole timeout.
+      if (gone) throw new Error(`S3 test server for ${url} ${gone} before answering: ${describe()}`);
       if (Date.now() > deadline) throw new Error(`S3 test server at ${url} did not answer within ${timeoutMs} ms: ${describe()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
 
+/** Signals moto's whole process group (it was started detached, so its pid is the group id). */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * `python3 -m moto.server`, plus a watchdog thread: it reads stdin, a pipe held only by this process, and
+ * kills moto's process group at EOF. So moto also dies when vitest is killed without running teardown
+ * (SIGHUP, SIGKILL, OOM, a crashed nx), where a detached child would otherwise live on.
+ */
+const MOTO_WITH_WATCHDOG = [
+  'import os, signal, sys, threading',
+  'def orphaned():',
+  '    sys.stdin.buffer.read()',
+  '    os.killpg(0, signal.SIGKILL)',
+  'threading.Thread(target=orphaned, daemon=True).start()',
+  'from moto.server import main',
+  'main(sys.argv[1:])',
+].join('\n');
+
 export async function startMoto(python: string): Promise<RunningServer> {
   const port = await freePort();
-  // Own process group, so teardown also ends moto's werkzeug children.
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Own process group (detached), so teardown and the watchdog end anything moto forks too.
+  const child = spawn(python, ['-c', MOTO_WITH_WATCHDOG, '-H', '127.0.0.1', '-p', String(port)], { detached: true, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
+  let exit: string | undefined;
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    // Without a listener a failed spawn (ENOENT) would crash the vitest process instead of failing setup.
+    spawnError = error;
+  });
+  child.stdin?.on('error', () => undefined); // EPIPE once moto is gone
+  const exited = new Promise<void>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exit = `exited (${signal ?? `code ${code}`})`;
+      resolve();
+    });
+  });
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2_000);
   });
+  const stop = async (): Promise<void> => {
+    if (!child.pid || exit) return;
+    signalGroup(child.pid, 'SIGTERM');
+    // Wait for it, so "no server left running" holds when teardown resolves; SIGKILL if it lingers.
+    const lingering = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 5_000).unref())]);
+    if (lingering) signalGroup(child.pid, 'SIGKILL');
+  };
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${endpoint}/`, 30_000, () => `moto stderr: ${stderr || '(empty)'}`);
+  try {
+    await waitForHttp(`${endpoint}/`, 30_000, () => exit ?? (spawnError ? `failed to spawn (${spawnError.message})` : undefined), () => `moto (${python}) stderr: ${stderr.trim() || '(empty)'}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Keep draining stderr (a full pipe would block moto) but stop buffering it.
   child.stderr?.removeAllListeners('data');
   child.stderr?.resume();
-  return {
-    kind: 'moto',
-    endpoint,
-    async stop() {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    },
-  };
+  return { kind: 'moto', endpoint, stop };
 }
 
 export async function startS3rver(): Promise<RunningServer> {
