@@ -91,10 +91,13 @@ describe('crash safety of the CLI', () => {
     await assertExactlyOnce(stage, ids);
   }, 300_000);
 
-  it('keeps every acknowledged fetch of an in-process logger (held lock, lazy checkpoint) killed mid-stream', async () => {
+  it.each([
+    ['fdatasync per fetch', '0'],
+    ['group commit every 50 ms', '50'],
+  ])('keeps every acknowledged fetch of an in-process logger (held lock, %s) killed mid-stream', async (_mode, syncEveryMs) => {
     const stage = await createTestStage({ fetchLimit: 7 });
     const writer = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'inprocess-writer.mjs'), stage.configFile], {
-      env: { PATH: process.env['PATH'] ?? '', ...stage.env },
+      env: { PATH: process.env['PATH'] ?? '', ...stage.env, SYNC_EVERY_MS: syncEveryMs },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const acked: string[] = [];

@@ -13,6 +13,9 @@ import writeFileAtomic from 'write-file-atomic';
 /** An open file that appends durably: each `append` resolves after write + fdatasync. */
 export interface DurableAppender {
   append(data: string | Buffer): Promise<void>;
+  /** Writes without waiting for the disk (group commit); `sync` makes everything written durable. */
+  write(data: string | Buffer): Promise<void>;
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,10 @@ export const nodeDurableFs: DurableFs = {
         // fdatasync also flushes the new file size, which is all an append needs.
         await handle.datasync();
       },
+      async write(data) {
+        await handle.writeFile(data);
+      },
+      sync: () => handle.datasync(),
       close: () => handle.close(),
     };
   },
