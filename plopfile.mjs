@@ -1,29 +1,92 @@
 /**
- * `npx plop stage` — the stage generator through Plop, for people who prefer its prompts. It runs the same
- * Nx generator (one set of templates: generators/nx-plugin/src/stage/files). Non-interactive:
+ * `npx plop stage` — the Nx `stage` generator through Plop, for people who prefer its prompts. Same generator
+ * code, same templates (generators/nx-plugin/src/stage/files), and prompts built from the generator's own
+ * schema.json, so the two front ends cannot drift apart.
+ *
+ * Non-interactive: name the options after `--`; every option not given takes the generator's default and
+ * nothing is asked (nor is anything asked when stdin is not a terminal):
  *   npx plop stage -- --name ingest --fetchLimit 25 --timezone UTC --recordsPath /rows
+ * `--dest <dir>` (a Plop option) generates into another workspace root than this one.
  */
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
-const OPTIONS = [
-  { name: 'name', message: 'Stage name (^[a-z][a-z0-9_]{0,62}$)?' },
-  { name: 'fetchLimit', message: 'Fetches per rotation?', default: '25' },
-  { name: 'timezone', message: 'IANA timezone of its midnight?', default: 'UTC' },
-  { name: 'recordsPath', message: 'JSON Pointer of the records array?', default: '/records' },
-  { name: 'recordIdField', message: 'Field identifying a record (empty: content hash)?', default: '' },
-  { name: 'recordType', message: 'What is a record (match, incident, …)?', default: 'record' },
-  { name: 'bucket', message: 'S3 bucket?', default: 'pipeline-logs' },
-];
+// The generators are CommonJS (Nx loads them with require); an ESM file reaches them through createRequire.
+const require = createRequire(import.meta.url);
+const schema = require('./generators/nx-plugin/src/stage/schema.json');
+
+function loadGenerator() {
+  try {
+    return require('@rotating-s3/generators');
+  } catch (cause) {
+    throw new Error(`cannot load @rotating-s3/generators (${cause.message.split('\n')[0]}); run npm ci (or npm run build) first`);
+  }
+}
+
+/** Plop answers (strings from the command line, or prompt values) as generator options. */
+function toOptions(answers) {
+  const options = {};
+  for (const [key, value] of Object.entries(answers)) {
+    if (value === undefined || value === '') continue;
+    const type = schema.properties[key]?.type;
+    if (type === 'integer') options[key] = Number(value);
+    else if (type === 'boolean') {
+      // A boolean without a schema default (forcePathStyle) stays unset unless answered yes.
+      const on = value === true || value === 'true';
+      if (on || schema.properties[key].default !== undefined) options[key] = on;
+    }
+    else options[key] = value;
+  }
+  return options;
+}
+
+/** Inquirer validation by the generator's own rules, with the answers given so far. */
+function validateWith(key) {
+  return (value, answers = {}) => {
+    if (key !== 'name' && !answers.name) return true;
+    try {
+      loadGenerator().normalizeStageOptions({ ...toOptions({ ...answers, [key]: value }), name: key === 'name' ? value : answers.name });
+      return true;
+    } catch (error) {
+      return error.message;
+    }
+  };
+}
+
+// Named options after `--` mean "use these, default the rest": no questions then, nor without a terminal.
+const ask = Boolean(process.stdin.isTTY) && !process.argv.includes('--');
+
+const prompts = Object.entries(schema.properties).map(([key, property]) => {
+  const prompt = {
+    name: key,
+    type: property.type === 'boolean' ? 'confirm' : 'input',
+    message: property['x-prompt'] ?? `${property.description}${property.type === 'boolean' ? '' : ' (empty: default)'}`,
+    // A boolean `when` (not a function) keeps the prompt bypassable from the command line.
+    when: ask,
+  };
+  if (property.default !== undefined) prompt.default = property.type === 'boolean' ? property.default : String(property.default);
+  if (property.type !== 'boolean') prompt.validate = validateWith(key);
+  return prompt;
+});
 
 export default function (plop) {
   plop.setGenerator('stage', {
-    description: 'a pipeline stage package (same generator as npm run generate:stage)',
-    prompts: OPTIONS.map((o) => ({ type: 'input', ...o })),
+    description: `${schema.title} (the same generator as npm run generate:stage)`,
+    prompts,
     actions: [
-      (answers) => {
-        const args = ['nx', 'g', '@rotating-s3/generators:stage', '--no-interactive'];
-        for (const { name } of OPTIONS) if (answers[name] !== undefined && answers[name] !== '') args.push(`--${name}`, String(answers[name]));
-        return execFileSync('npx', args, { encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } });
+      async (answers) => {
+        const options = toOptions(answers);
+        if (!options.name) throw new Error('--name is required: npx plop stage -- --name <stage> [--fetchLimit n] [--timezone tz] [--recordsPath ptr] …');
+        const { stageGenerator } = loadGenerator();
+        const { FsTree, flushChanges, printChanges } = require('nx/src/generators/tree');
+        const root = plop.getDestBasePath();
+        const tree = new FsTree(root, false);
+        const installDependencies = await stageGenerator(tree, options);
+        const changes = tree.listChanges();
+        printChanges(changes);
+        flushChanges(root, changes);
+        // npm install: links the new bins and records the package in package-lock.json (unless --skipInstall).
+        if (installDependencies) await installDependencies();
+        return `stage ${options.name}: ${changes.length} file(s) created or updated in ${root}`;
       },
     ],
   });

@@ -3,6 +3,7 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { STAGE_NAME_PATTERN as CORE_STAGE_NAME, isJsonPointer } from '@rotating-s3/core';
 import { stageGenerator } from './generator';
+import { removeStageGenerator } from '../remove-stage/generator';
 import { syncStagesGenerator } from '../sync-stages/generator';
 import { JSON_POINTER_PATTERN, STAGE_NAME_PATTERN } from './validate';
 
@@ -16,6 +17,8 @@ describe('stage generator', () => {
   let tree: Tree;
   beforeEach(() => {
     tree = createTreeWithEmptyWorkspace();
+    // Like this workspace: no formatter configured, so formatFiles leaves the generated text as it is.
+    tree.delete('.oxfmtrc.json');
     tree.write('tsconfig.build.json', JSON.stringify({ files: [], references: [] }));
   });
 
@@ -45,9 +48,9 @@ describe('stage generator', () => {
     expect(snapshot(tree)).toEqual(first);
   });
 
-  it('refuses an existing stage with other options unless --overwrite', async () => {
+  it('refuses an existing stage with other options unless --overwrite, naming what differs', async () => {
     await stageGenerator(tree, options);
-    await expect(stageGenerator(tree, { ...options, fetchLimit: 10 })).rejects.toThrow(/exists already.*--overwrite/);
+    await expect(stageGenerator(tree, { ...options, fetchLimit: 10 })).rejects.toThrow('stage "merge" exists already (stages.config.json) and these options differ: fetchLimit 25 → 10; pass --overwrite');
     await stageGenerator(tree, { ...options, fetchLimit: 10, overwrite: true });
     expect(readJson(tree, 'packages/stages/merge/stage.config.json').fetchLimit).toBe(10);
   });
@@ -63,9 +66,36 @@ describe('stage generator', () => {
     expect(snapshot(tree)).toEqual(before);
   });
 
+  it('refuses a stage folder that stages.config.json does not list, unless --overwrite', async () => {
+    tree.write('packages/stages/merge/notes.md', 'hand-made');
+    await expect(stageGenerator(tree, options)).rejects.toThrow(/packages\/stages\/merge exists already but is not in stages.config.json/);
+    await stageGenerator(tree, { ...options, overwrite: true });
+    expect(tree.exists('packages/stages/merge/stage.config.json')).toBe(true);
+  });
+
+  it('marks the bins executable', async () => {
+    await stageGenerator(tree, options);
+    const modes = tree.listChanges().filter((c) => c.path.includes('/bin/')).map((c) => [c.path, c.options?.mode]);
+    expect(modes).toEqual([
+      ['packages/stages/merge/bin/merge_rotating_s3.js', 0o755],
+      ['packages/stages/merge/bin/test_merge_s3_connection.js', 0o755],
+    ]);
+  });
+
+  it('removes a stage: its package, its stages.config.json entry and its build reference', async () => {
+    await stageGenerator(tree, options);
+    await stageGenerator(tree, { name: 'monitor', skipInstall: true });
+    await removeStageGenerator(tree, { name: 'merge', skipInstall: true });
+    expect(tree.children('packages/stages')).toEqual(['monitor']);
+    expect(readJson(tree, 'stages.config.json').stages.map((s: { stage: string }) => s.stage)).toEqual(['monitor']);
+    expect(readJson(tree, 'tsconfig.build.json').references).toEqual([{ path: './packages/stages/monitor/tsconfig.lib.json' }]);
+    await expect(removeStageGenerator(tree, { name: 'merge', skipInstall: true })).rejects.toThrow(/nothing to remove/);
+  });
+
   it('regenerates every stage of stages.config.json identically (the drift check)', async () => {
     await stageGenerator(tree, options);
-    await stageGenerator(tree, { name: 'monitor', recordsPath: '/incidents', recordType: 'incident', skipInstall: true });
+    await stageGenerator(tree, { name: 'monitor', recordsPath: '/incidents', recordType: 'incident', forcePathStyle: true, skipInstall: true });
+    expect(readJson(tree, 'packages/stages/monitor/stage.config.json').forcePathStyle).toBe(true);
     const first = snapshot(tree);
     await syncStagesGenerator(tree, { skipInstall: true });
     expect(snapshot(tree)).toEqual(first);

@@ -4,13 +4,19 @@
  * again with the same options rewrites identical files (no change); different options for an existing
  * stage are refused unless `--overwrite`. Bad options are refused before anything is written.
  */
-import { addProjectConfiguration, generateFiles, installPackagesTask, joinPathFragments, updateJson, updateProjectConfiguration, type GeneratorCallback, type Tree } from '@nx/devkit';
+import { addProjectConfiguration, formatFiles, generateFiles, installPackagesTask, joinPathFragments, updateJson, updateProjectConfiguration, type GeneratorCallback, type Tree } from '@nx/devkit';
 import { readStages, runtimeConfigOf, upsertStage, type StageEntry } from './stages-config';
-import { assertValidStageOptions } from './validate';
+import { StageOptionError, assertValidStageOptions } from './validate';
 import type { StageGeneratorSchema } from './schema';
 
 export const STAGES_DIR = 'packages/stages';
 
+/** Nx project name of a stage package. */
+export function stageProjectName(stage: string): string {
+  return `stage-${stage}`;
+}
+
+/** Applies the defaults and validates; throws a StageOptionError (one line) on a bad option. */
 export function normalizeStageOptions(schema: StageGeneratorSchema): StageEntry {
   const entry: StageEntry = {
     stage: schema.name,
@@ -23,6 +29,7 @@ export function normalizeStageOptions(schema: StageGeneratorSchema): StageEntry 
     recordsPath: schema.recordsPath ?? '/records',
   };
   if (schema.recordIdField) entry.recordIdField = schema.recordIdField;
+  if (schema.forcePathStyle !== undefined) entry.forcePathStyle = schema.forcePathStyle;
   if (schema.description) entry.description = schema.description;
   assertValidStageOptions({ name: entry.stage, fetchLimit: entry.fetchLimit, timezone: entry.timezone, recordsPath: entry.recordsPath, bucket: entry.bucket, prefix: entry.prefix, recordType: entry.recordType });
   return entry;
@@ -41,11 +48,17 @@ export function writeStage(tree: Tree, entry: StageEntry): void {
     tmpl: '',
   });
   tree.write(joinPathFragments(root, 'stage.config.json'), `${JSON.stringify(runtimeConfigOf(entry), null, 2)}\n`);
+  // The bins are run directly too (./bin/…), not only through npm's links, which set the mode themselves.
+  for (const bin of [`${entry.stage}_rotating_s3.js`, `test_${entry.stage}_s3_connection.js`]) {
+    const path = joinPathFragments(root, 'bin', bin);
+    tree.write(path, tree.read(path)!, { mode: 0o755 });
+  }
 
   const project = {
     root,
     projectType: 'library' as const,
     sourceRoot: joinPathFragments(root, 'src'),
+    // type:stage may depend only on type:core (plus the test harness in tests): tools/stage-drift checks it.
     tags: ['type:stage', `stage:${entry.stage}`],
     targets: {
       build: { command: 'tsc -b tsconfig.lib.json', options: { cwd: '{projectRoot}' }, outputs: ['{projectRoot}/dist'], dependsOn: ['^build'] },
@@ -53,31 +66,45 @@ export function writeStage(tree: Tree, entry: StageEntry): void {
       test: { command: 'vitest run', options: { cwd: '{projectRoot}' }, dependsOn: ['build', '^build'] },
     },
   };
-  const name = `stage-${entry.stage}`;
+  const name = stageProjectName(entry.stage);
   if (tree.exists(joinPathFragments(root, 'project.json'))) updateProjectConfiguration(tree, name, project);
   else addProjectConfiguration(tree, name, project);
 
-  updateJson(tree, 'tsconfig.build.json', (json: { references?: Array<{ path: string }> }) => {
-    const path = `./${root}/tsconfig.lib.json`;
-    json.references ??= [];
-    if (!json.references.some((r) => r.path === path)) json.references.push({ path });
-    return json;
-  });
+  // `npm run build` (tsc -b tsconfig.build.json, also run by npm ci) builds every stage through this list.
+  if (tree.exists('tsconfig.build.json')) {
+    updateJson(tree, 'tsconfig.build.json', (json: { references?: Array<{ path: string }> }) => {
+      const path = `./${root}/tsconfig.lib.json`;
+      json.references ??= [];
+      if (!json.references.some((r) => r.path === path)) json.references.push({ path });
+      return json;
+    });
+  }
   upsertStage(tree, entry);
 }
 
-function sameEntry(a: StageEntry, b: StageEntry): boolean {
-  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+/** The options in which `asked` differs from the stage's entry, as `fetchLimit 25 → 10`. */
+function differences(existing: StageEntry, asked: StageEntry): string[] {
+  const keys = [...new Set([...Object.keys(existing), ...Object.keys(asked)])] as Array<keyof StageEntry>;
+  const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
+  return keys.filter((k) => existing[k] !== asked[k]).map((k) => `${k} ${show(existing[k])} → ${show(asked[k])}`);
 }
 
 export async function stageGenerator(tree: Tree, schema: StageGeneratorSchema): Promise<GeneratorCallback | void> {
   const entry = normalizeStageOptions(schema);
   const existing = readStages(tree).find((s) => s.stage === entry.stage);
-  const exists = existing !== undefined || tree.exists(joinPathFragments(STAGES_DIR, entry.stage, 'package.json'));
-  if (exists && !schema.overwrite && !(existing && sameEntry(existing, entry))) {
-    throw new Error(`stage "${entry.stage}" exists already with other options (see stages.config.json); pass --overwrite to replace it, or run with the same options`);
+  if (!schema.overwrite) {
+    if (existing) {
+      const changed = differences(existing, entry);
+      if (changed.length) {
+        throw new StageOptionError(`stage "${entry.stage}" exists already (stages.config.json) and these options differ: ${changed.join(', ')}; pass --overwrite to replace it, or repeat its options`);
+      }
+    } else if (tree.exists(joinPathFragments(STAGES_DIR, entry.stage))) {
+      throw new StageOptionError(`${STAGES_DIR}/${entry.stage} exists already but is not in stages.config.json; pass --overwrite to replace it, or pick another --name`);
+    }
   }
   writeStage(tree, entry);
+  // A no-op without prettier (none is installed here); keeps the output stable if one is added.
+  await formatFiles(tree);
   if (!schema.skipInstall) return () => installPackagesTask(tree, true);
 }
 

@@ -9,6 +9,7 @@ export interface StageGeneratorSchema {
   bucket?: string;
   prefix?: string;
   localDir?: string;
+  forcePathStyle?: boolean;
   description?: string;
   overwrite?: boolean;
   skipInstall?: boolean;

@@ -17,6 +17,7 @@ export interface StageEntry {
   timezone: string;
   recordsPath: string;
   recordIdField?: string;
+  forcePathStyle?: boolean;
 }
 
 interface StagesFile {

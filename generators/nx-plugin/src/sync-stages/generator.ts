@@ -1,16 +1,17 @@
 /**
- * `nx g @rotating-s3/generators:sync-stages` — regenerates every stage listed in stages.config.json.
- * CI runs it and fails when git then shows a change: the committed packages drifted from the generator.
+ * `nx g @rotating-s3/generators:sync-stages` — regenerates every stage listed in stages.config.json, so an
+ * edit of that file (or of the templates) reaches every stage package. tools/stage-drift runs the same
+ * generator on an in-memory tree and fails CI when the committed packages differ from its output.
  */
-import { installPackagesTask, type GeneratorCallback, type Tree } from '@nx/devkit';
+import { formatFiles, installPackagesTask, type GeneratorCallback, type Tree } from '@nx/devkit';
 import { normalizeStageOptions, writeStage } from '../stage/generator';
 import { readStages } from '../stage/stages-config';
 
 export async function syncStagesGenerator(tree: Tree, schema: { skipInstall?: boolean }): Promise<GeneratorCallback | void> {
-  for (const entry of readStages(tree)) {
-    const { stage, ...rest } = entry;
-    writeStage(tree, normalizeStageOptions({ name: stage, ...rest }));
-  }
+  // Validate every entry before writing any, so a bad entry leaves the tree untouched.
+  const entries = readStages(tree).map(({ stage, ...rest }) => normalizeStageOptions({ name: stage, ...rest }));
+  for (const entry of entries) writeStage(tree, entry);
+  await formatFiles(tree);
   if (schema.skipInstall === false) return () => installPackagesTask(tree, true);
 }
 

@@ -1,0 +1,67 @@
+/**
+ * The generator as users run it: `nx g` (dry run, refusal) in this workspace, and Plop non-interactively
+ * in a scratch workspace. Nothing here writes to this workspace: the Nx runs are dry runs or refused.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stageGenerator } from './generator';
+
+const workspace = join(__dirname, '..', '..', '..', '..');
+const nx = (args: string[]) =>
+  spawnSync(process.execPath, [join(workspace, 'node_modules/nx/dist/bin/nx.js'), 'g', '@rotating-s3/generators:stage', '--no-interactive', ...args], {
+    cwd: workspace,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLOR: '0' },
+  });
+const stagesConfig = () => readFileSync(join(workspace, 'stages.config.json'), 'utf8');
+
+describe('stage generator from the command line', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'stage-generator-e2e-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('lists what it would create on --dry-run and writes nothing', () => {
+    const before = stagesConfig();
+    const run = nx(['--name', 'e2e_dry_run', '--fetchLimit', '3', '--recordsPath', '/rows', '--dry-run']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('CREATE packages/stages/e2e_dry_run/bin/e2e_dry_run_rotating_s3.js');
+    expect(run.stdout).toContain('UPDATE stages.config.json');
+    expect(existsSync(join(workspace, 'packages/stages/e2e_dry_run'))).toBe(false);
+    expect(stagesConfig()).toBe(before);
+  });
+
+  it('refuses an unknown timezone with one line naming the option, and writes nothing', () => {
+    const before = stagesConfig();
+    const run = nx(['--name', 'e2e_bad_zone', '--timezone', 'Mars/Olympus_Mons']);
+    expect(run.status).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).toMatch(/--timezone "Mars\/Olympus_Mons" is not an IANA timezone; use e\.g\. America\/New_York/);
+    expect(existsSync(join(workspace, 'packages/stages/e2e_bad_zone'))).toBe(false);
+    expect(stagesConfig()).toBe(before);
+  });
+
+  it('generates through Plop without prompts exactly what the Nx generator generates', async () => {
+    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, workspaces: ['packages/stages/*'] }));
+    writeFileSync(join(scratch, 'nx.json'), '{}\n');
+    writeFileSync(join(scratch, 'tsconfig.build.json'), JSON.stringify({ files: [], references: [] }));
+    const run = spawnSync(
+      process.execPath,
+      [join(workspace, 'node_modules/plop/bin/plop.js'), '--plopfile', join(workspace, 'plopfile.mjs'), '--dest', scratch, 'stage', '--', '--name', 'plop_stage', '--fetchLimit', '3', '--recordsPath', '/rows', '--skipInstall', 'true'],
+      { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } },
+    );
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+
+    const tree: Tree = createTreeWithEmptyWorkspace();
+    tree.delete('.oxfmtrc.json');
+    tree.write('tsconfig.build.json', JSON.stringify({ files: [], references: [] }));
+    await stageGenerator(tree, { name: 'plop_stage', fetchLimit: 3, recordsPath: '/rows', skipInstall: true });
+    const expected = tree.listChanges().filter((c) => c.path.startsWith('packages/stages/plop_stage/') || c.path === 'stages.config.json');
+    expect(expected.length).toBeGreaterThan(10);
+    for (const change of expected) {
+      expect(readFileSync(join(scratch, change.path), 'utf8'), change.path).toBe(change.content!.toString('utf8'));
+    }
+  });
+});
