@@ -29,7 +29,7 @@ import { countRecords, parsePayload, type Payload } from '../records/records.js'
 import { dailyObjectKey, uploadIdOf, type FetchEntry } from '../s3/daily-object.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { systemClock } from '../time/clock.js';
-import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
+import { LocalDate, formatTimestamp, localDateOf, localView, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
 import { assertFetchId, generateFetchId } from './fetch-id.js';
 import { createOpsLog, type OpsLog } from './ops-log.js';
 
@@ -203,7 +203,8 @@ class DefaultStageLogger implements StageLogger {
         }
       }
       const session = this.session;
-      clearTimeout(session.timer);
+      // The idle timer keeps running: if it fires during a long call, the session ends after this call
+      // (the end is queued behind it), and `refresh()` below is then harmless.
       try {
         return await fn(session.state);
       } catch (error) {
@@ -213,8 +214,12 @@ class DefaultStageLogger implements StageLogger {
       } finally {
         if (this.holdLockMs <= 0) await this.endSession();
         else if (this.session === session) {
-          session.timer = setTimeout(() => void this.enqueueEnd(), this.holdLockMs);
-          session.timer.unref();
+          // One timer per session, pushed back by each call (refresh() costs less than a new timer).
+          if (session.timer) session.timer.refresh();
+          else {
+            session.timer = setTimeout(() => void this.enqueueEnd(), this.holdLockMs);
+            session.timer.unref();
+          }
         }
       }
     });
@@ -256,7 +261,7 @@ class DefaultStageLogger implements StageLogger {
   }
 
   /** Appends a block: through the session's open file when holding the stage, else open-append-close. */
-  private async appendBlock(block: Buffer): Promise<void> {
+  private async appendBlock(block: string): Promise<void> {
     const session = this.session;
     if (this.holdLockMs > 0 && session && this.fs.openAppender) {
       session.appender ??= await this.fs.openAppender(this.paths.log);
@@ -311,11 +316,14 @@ class DefaultStageLogger implements StageLogger {
       }
 
       const now = this.clock.instant();
-      const today = localDateOf(now, this.zone);
-      const stateDate = state.date === null ? undefined : LocalDate.parse(state.date);
+      const local = localView(now, this.zone);
+      const today = local.date;
+      const todayText = today.toString();
       // The day never moves backwards: a wall clock stepping back across midnight stays on the later day.
-      const day = stateDate && stateDate.isAfter(today) ? stateDate : today;
-      const dayText = day.toString();
+      // (ISO dates compare as strings, which spares parsing the state's date on every fetch.)
+      const ahead = state.date !== null && state.date > todayText;
+      const dayText = ahead ? state.date! : todayText;
+      const day = ahead ? LocalDate.parse(dayText) : today;
 
       const uploads: UploadReport[] = [];
       let uploadError: UploadErrorInfo | undefined;
@@ -335,10 +343,11 @@ class DefaultStageLogger implements StageLogger {
       }
 
       const fetchNumber = (state.date === dayText ? state.lastFetchNumber : 0) + 1;
-      const stampInstant = day.isAfter(today) ? startOfDay(day, this.zone) : now;
-      const timestamp = formatTimestamp(stampInstant, this.zone);
+      const timestamp = ahead ? formatTimestamp(startOfDay(day, this.zone), this.zone) : local.timestamp;
       const fetchId = fetchIdGiven ?? generateFetchId(timestamp);
-      const block = Buffer.from(formatBlock({ fetchId, timestamp, fetchNumber, records }, payloadJson));
+      // Written as a string: encoding straight into the write saves a 10 KB Buffer per fetch.
+      const block = formatBlock({ fetchId, timestamp, fetchNumber, records }, payloadJson);
+      const blockBytes = Buffer.byteLength(block);
 
       crashPoint('log:before-append');
       try {
@@ -351,11 +360,11 @@ class DefaultStageLogger implements StageLogger {
       }
       crashPoint('log:after-append');
       const start = state.log.size;
-      state.pending.push({ fetchId, fetchNumber, date: dayText, timestamp, records, start, end: start + block.length });
+      state.pending.push({ fetchId, fetchNumber, date: dayText, timestamp, records, start, end: start + blockBytes });
       state.date = dayText;
       state.lastFetchNumber = fetchNumber;
       state.lastTimestamp = timestamp;
-      state.log.size += block.length;
+      state.log.size += blockBytes;
       if (this.holdLockMs <= 0) {
         // The fetch is logged (its block is durable); a failed checkpoint only means the next call
         // re-adopts the block from the log, so it must not turn a logged fetch into an error.

@@ -73,6 +73,12 @@ export function localDateOf(instant: Instant, zone: ZoneId): LocalDate {
   return ZonedDateTime.ofInstant(instant, zone).toLocalDate();
 }
 
+/** The local date of an instant and its contract timestamp, from one zone conversion. */
+export function localView(instant: Instant, zone: ZoneId): { date: LocalDate; timestamp: string } {
+  const zoned = ZonedDateTime.ofInstant(instant, zone);
+  return { date: zoned.toLocalDate(), timestamp: zoned.format(TIMESTAMP_FORMAT) };
+}
+
 /** Formats an instant as the contract's timestamp in the zone's offset at that instant. */
 export function formatTimestamp(instant: Instant, zone: ZoneId): string {
   return ZonedDateTime.ofInstant(instant, zone).format(TIMESTAMP_FORMAT);
