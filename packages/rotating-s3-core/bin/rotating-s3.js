@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by the workspace's `prepare` on `npm ci`).
-import { runCli } from '../dist/cli/main.js';
+// Thin launcher: the CLI is bundled into dist/bundle/ by the build (`prepare` on `npm ci`); require() of
+// that one CommonJS file starts much faster than importing the ES modules of dist/ one by one.
+import { createRequire } from 'node:module';
 
+const { runCli } = createRequire(import.meta.url)('../dist/bundle/cli.cjs');
 process.exitCode = await runCli(process.argv.slice(2));

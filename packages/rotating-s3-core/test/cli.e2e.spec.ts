@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createTestStage, payload, runCli, writePayload, type TestStage } from './support.js';
 
@@ -13,6 +14,26 @@ const logFile = (stage: TestStage) => join(stage.config.localDir, 'merge_fetches
 const digest = (stage: TestStage) => (existsSync(logFile(stage)) ? createHash('sha256').update(readFileSync(logFile(stage))).digest('hex') : 'absent');
 
 describe('rotating-s3 CLI', () => {
+  it('starts from the bundled CLI and loads the AWS SDK only when a rotation is due', async () => {
+    const stage = await createTestStage({ fetchLimit: 2 });
+    const file = writePayload(stage, 'p.json', payload(1, 1));
+    const hook = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'record-loaded-modules.cjs');
+    const loaded = async (name: string) => {
+      const record = join(stage.dir, name);
+      const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file], { env: { ...stage.env, NODE_OPTIONS: `--require=${hook}`, RECORD_LOADED_MODULES: record } });
+      expect(r.code, r.stderr).toBe(0);
+      return { rotated: r.json!['rotated'], modules: readFileSync(record, 'utf8').split('\n') };
+    };
+    const first = await loaded('first.txt');
+    expect(first.rotated).toBe(false);
+    expect(first.modules.some((m) => m.endsWith(join('dist', 'bundle', 'cli.cjs')))).toBe(true);
+    // zod and commander come inside the bundle, not as their own files.
+    expect(first.modules.filter((m) => /node_modules[\\/](zod|commander|@aws-sdk)[\\/]/.test(m))).toEqual([]);
+    const second = await loaded('second.txt');
+    expect(second.rotated).toBe(true);
+    expect(second.modules.some((m) => m.includes(join('node_modules', '@aws-sdk', 'client-s3')))).toBe(true);
+  });
+
   it('logs fetches as JSON lines, rotates every fetchLimit and numbers across a midnight', async () => {
     const stage = await createTestStage({ fetchLimit: 3 });
     const file = writePayload(stage, 'p.json', payload(1, 4));

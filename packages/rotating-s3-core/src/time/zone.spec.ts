@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock, parseInstant } from './clock.js';
-import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay } from './zone.js';
+import { LocalDate, formatTimestamp, localDateOf, localView, parseTimestamp, resolveZone, startOfDay } from './zone.js';
 
 describe('stage timezone', () => {
+  it('leaves Intl.DateTimeFormat as it was after loading the timezone plugin without it', () => {
+    const before = Intl.DateTimeFormat;
+    resolveZone('Asia/Tokyo');
+    expect(Intl.DateTimeFormat).toBe(before);
+    expect(new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', year: 'numeric' }).format(new Date(0))).toBe('1970');
+  });
+
   it('formats timestamps with millis and the zone offset of that instant', () => {
     const ny = resolveZone('America/New_York');
     expect(formatTimestamp(parseInstant('2026-11-28T19:03:11Z'), ny)).toBe('2026-11-28T14:03:11.000-05:00');
@@ -14,6 +21,8 @@ describe('stage timezone', () => {
     const ny = resolveZone('America/New_York');
     expect(localDateOf(parseInstant('2026-11-29T04:59:59.999Z'), ny).toString()).toBe('2026-11-28');
     expect(localDateOf(parseInstant('2026-11-29T05:00:00Z'), ny).toString()).toBe('2026-11-29');
+    const view = localView(parseInstant('2026-11-29T04:59:59.999Z'), ny);
+    expect([view.date.toString(), view.timestamp]).toEqual(['2026-11-28', '2026-11-28T23:59:59.999-05:00']);
   });
 
   it('finds the start of a day whose midnight is skipped by DST (Chile, 2026-09-06 starts at 01:00)', () => {

@@ -29,17 +29,35 @@ function readPacked(): PackedTzdb | null {
   }
 }
 
+/**
+ * Loads the timezone plugin without its system-zone lookup: on load it asks Intl for the host's zone
+ * (starting ICU: ~13 ms of every CLI call) to back `ZoneId.systemDefault()`, which rotating-s3 never
+ * calls — every stage names its zone. While the plugin loads, Intl.DateTimeFormat throws, which the
+ * plugin catches (it then leaves js-joda's own systemDefault in place).
+ */
+function requirePlugin(id: string): void {
+  const intlDateTimeFormat = Intl.DateTimeFormat;
+  Intl.DateTimeFormat = (() => {
+    throw new Error('rotating-s3 does not use the system timezone');
+  }) as unknown as typeof Intl.DateTimeFormat;
+  try {
+    require(id);
+  } finally {
+    Intl.DateTimeFormat = intlDateTimeFormat;
+  }
+}
+
 /** Makes `name` resolvable by ZoneId.of, unpacking only that zone when the packed tzdb is available. */
 function ensureZoneData(name: string): void {
   if (provider === 'full' || loadedZones.has(name)) return;
   if (packed === undefined) packed = readPacked();
   if (packed === null) {
-    require('@js-joda/timezone');
+    requirePlugin('@js-joda/timezone');
     provider = 'full';
     return;
   }
   if (provider === 'none') {
-    require('@js-joda/timezone/dist/js-joda-timezone-empty.js');
+    requirePlugin('@js-joda/timezone/dist/js-joda-timezone-empty.js');
     provider = 'subset';
   }
   const link = packed.links.find((l) => l.endsWith(`|${name}`));
