@@ -28,13 +28,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { z } from 'zod';
 import { assertStageName } from '../config/load.js';
 import { InputError } from '../errors.js';
 import type { DurableFs } from '../local/durable-fs.js';
 import { ConsumerError } from './errors.js';
 import { DIGEST_CHARS } from './digest-set.js';
+import { loadLockfile } from '../runtime/lazy-packages.js';
 
 /** A consumer name becomes part of a lock file name and a JSON key. */
 export const CONSUMER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -182,6 +182,7 @@ async function withLock<T>(target: string, lockfilePath: string, what: string, f
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   try {
+    const lockfile = await loadLockfile();
     release = await lockfile.lock(target, {
       lockfilePath,
       realpath: false,

@@ -6,6 +6,7 @@
 import { RotatingS3Error } from '../errors.js';
 import type { LogResult } from '../logger/stage-logger.js';
 import { runWithPayloadFile, type PayloadRunOptions } from './payload-file.js';
+import { startupSnapshotArgs } from './snapshot.js';
 
 /** The stage script failed; `exitCode` 2 means the input was refused and nothing was written. */
 export class DelegateError extends RotatingS3Error {
@@ -21,7 +22,10 @@ export class DelegateError extends RotatingS3Error {
 }
 
 export interface DelegateOptions {
-  /** Path of the stage's script (a JS file run with this Node, or an executable). */
+  /**
+   * Path of the stage's script: a JS file is run with this Node (from the start-up snapshot when one was
+   * built for it: delegate/snapshot.ts), anything else as an executable.
+   */
   script: string;
   /** Extra arguments before `log` options, e.g. `['--config', file]`. */
   args?: string[];
@@ -40,7 +44,8 @@ export function createDelegate(options: DelegateOptions): Delegate {
   const isJs = /\.(c|m)?js$/.test(options.script);
   const command = isJs ? process.execPath : options.script;
   return async (payload, call = {}) => {
-    const args = [...(isJs ? [options.script] : []), 'log', ...(options.args ?? [])];
+    // A JS script runs on this Node, from the CLI's start-up snapshot when one was built for it.
+    const args = [...(isJs ? [...startupSnapshotArgs(), options.script] : []), 'log', ...(options.args ?? [])];
     if (call.fetchId !== undefined) args.push('--fetch-id', call.fetchId);
     if (call.now !== undefined) args.push('--now', call.now);
     const run = await runWithPayloadFile(command, args, payload, call);

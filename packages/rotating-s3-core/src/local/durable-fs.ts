@@ -8,7 +8,7 @@
 import { constants, fdatasyncSync, writeSync } from 'node:fs';
 import { mkdir, open, truncate as fsTruncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { loadWriteFileAtomic } from '../runtime/lazy-packages.js';
 
 /** An open file that appends durably: each `append` resolves after write + fdatasync. */
 export interface DurableAppender {
@@ -93,6 +93,7 @@ export const nodeDurableFs: DurableFs = {
     };
   },
   async writeAtomic(path, data) {
+    const writeFileAtomic = await loadWriteFileAtomic();
     await writeFileAtomic(path, data, { mode: 0o600, fsync: true });
     await fsyncDir(dirname(path));
   },

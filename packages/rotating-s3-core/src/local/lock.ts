@@ -3,9 +3,9 @@
  * (a proper-lockfile directory lock, refreshed every second). A lock left by a killed process is taken
  * over once it is older than `STALE_MS`.
  */
-import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
 import { LocalIoError } from '../errors.js';
+import { loadLockfile } from '../runtime/lazy-packages.js';
 
 const STALE_MS = 4_000;
 const UPDATE_MS = 1_000;
@@ -23,6 +23,7 @@ export function lockPath(localDir: string, stage: string): string {
 export async function acquireStageLock(localDir: string, stage: string): Promise<() => Promise<void>> {
   const path = lockPath(localDir, stage);
   try {
+    const lockfile = await loadLockfile();
     return await lockfile.lock(localDir, {
       lockfilePath: path,
       realpath: false,

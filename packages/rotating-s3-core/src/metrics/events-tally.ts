@@ -15,8 +15,8 @@
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { eventsPath } from '../logger/ops-log.js';
+import { loadWriteFileAtomic } from '../runtime/lazy-packages.js';
 
 /** Uploads, fetches and records of one local date, as uploaded by this host. */
 export interface DayTally {
@@ -194,5 +194,6 @@ export async function tallyEvents(localDir: string, stage: string, options: Tall
 
 /** A cache: no fsync (a lost cursor costs one full re-read); readable by the owner only, like the events file. */
 async function saveCursor(cursorFile: string, cursor: Cursor): Promise<void> {
+  const writeFileAtomic = await loadWriteFileAtomic();
   await writeFileAtomic(cursorFile, `${JSON.stringify(cursor)}\n`, { fsync: false, mode: 0o600 }).catch(() => undefined);
 }

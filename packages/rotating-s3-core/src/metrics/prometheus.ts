@@ -8,8 +8,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { METRICS, type StageMetrics } from './metrics.js';
+import { loadWriteFileAtomic } from '../runtime/lazy-packages.js';
 
 export const METRIC_PREFIX = 'rotating_s3_';
 
@@ -72,6 +72,7 @@ export async function metricsFilePath(target: string, stage: string): Promise<st
 /** Replaces the metrics file atomically (readable by node_exporter: mode 0644). Returns its path. */
 export async function writeMetricsFile(target: string, metrics: StageMetrics): Promise<string> {
   const path = await metricsFilePath(target, metrics.stage);
+  const writeFileAtomic = await loadWriteFileAtomic();
   await writeFileAtomic(path, renderPrometheus([metrics]), { fsync: false, mode: 0o644 });
   return path;
 }

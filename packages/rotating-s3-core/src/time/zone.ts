@@ -6,8 +6,7 @@
  * unpacked into js-joda's provider. Without that file (running from sources) the full tzdb is loaded.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { DateTimeFormatter, Instant, LocalDate, ZonedDateTime, ZoneId, ZoneRulesProvider } from './joda.js';
+import { DateTimeFormatter, Instant, LocalDate, loadTimezonePlugin, ZonedDateTime, ZoneId, ZoneRulesProvider } from './joda.js';
 import { ConfigError } from '../errors.js';
 
 interface PackedTzdb {
@@ -16,7 +15,6 @@ interface PackedTzdb {
   links: string[];
 }
 
-const require = createRequire(import.meta.url);
 let provider: 'none' | 'subset' | 'full' = 'none';
 let packed: PackedTzdb | null | undefined;
 const loadedZones = new Set<string>();
@@ -30,20 +28,14 @@ function readPacked(): PackedTzdb | null {
 }
 
 /**
- * Loads the timezone plugin without its system-zone lookup: on load it asks Intl for the host's zone
- * (starting ICU: ~13 ms of every CLI call) to back `ZoneId.systemDefault()`, which rotating-s3 never
- * calls — every stage names its zone. While the plugin loads, Intl.DateTimeFormat throws, which the
- * plugin catches (it then leaves js-joda's own systemDefault in place).
+ * Loads the timezone plugin and reads the packed tzdb now rather than at the first zone lookup. The
+ * start-up snapshot build calls it, so both are already in the heap a snapshot-started process begins with.
  */
-function requirePlugin(id: string): void {
-  const intlDateTimeFormat = Intl.DateTimeFormat;
-  Intl.DateTimeFormat = (() => {
-    throw new Error('rotating-s3 does not use the system timezone');
-  }) as unknown as typeof Intl.DateTimeFormat;
-  try {
-    require(id);
-  } finally {
-    Intl.DateTimeFormat = intlDateTimeFormat;
+export function preloadZoneData(): void {
+  if (packed === undefined) packed = readPacked();
+  if (packed !== null && provider === 'none') {
+    loadTimezonePlugin('empty');
+    provider = 'subset';
   }
 }
 
@@ -52,12 +44,12 @@ function ensureZoneData(name: string): void {
   if (provider === 'full' || loadedZones.has(name)) return;
   if (packed === undefined) packed = readPacked();
   if (packed === null) {
-    requirePlugin('@js-joda/timezone');
+    loadTimezonePlugin('full');
     provider = 'full';
     return;
   }
   if (provider === 'none') {
-    requirePlugin('@js-joda/timezone/dist/js-joda-timezone-empty.js');
+    loadTimezonePlugin('empty');
     provider = 'subset';
   }
   const link = packed.links.find((l) => l.endsWith(`|${name}`));

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // merge_rotating_s3: the external logging script of the merge stage (log, flush, status, doctor,
 // consume). Its settings are ../stage.config.json, overridable by ROTATING_S3_* environment variables.
-import { readFileSync } from 'node:fs';
+// The core decides what a bin does from its path (runScript), the same way when a delegate starts this
+// script from the CLI's start-up snapshot; require() gets the bundled CLI, which starts faster.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-// require() gets the core's bundled CLI: one CommonJS file starts faster than dist/'s ES modules.
-const { runCli } = createRequire(import.meta.url)('@rotating-s3/core/cli');
-
-const stageConfig = JSON.parse(readFileSync(new URL('../stage.config.json', import.meta.url), 'utf8'));
-process.exitCode = await runCli(process.argv.slice(2), { name: 'merge_rotating_s3', stageConfig });
+const { runScript } = createRequire(import.meta.url)('@rotating-s3/core/cli');
+process.exitCode = await runScript(fileURLToPath(import.meta.url), process.argv.slice(2));

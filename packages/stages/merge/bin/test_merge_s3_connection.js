@@ -1,12 +1,9 @@
 #!/usr/bin/env node
 // test_merge_s3_connection: the checklist's connection test for the merge stage — credentials,
 // bucket, write/read/delete of a probe object, conditional writes, timezone, local directory.
-// Exit 0 only when every check passes.
-import { readFileSync } from 'node:fs';
+// Exit 0 only when every check passes. (runScript: `doctor` with ../stage.config.json.)
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-// require() gets the core's bundled CLI: one CommonJS file starts faster than dist/'s ES modules.
-const { runCli } = createRequire(import.meta.url)('@rotating-s3/core/cli');
-
-const stageConfig = JSON.parse(readFileSync(new URL('../stage.config.json', import.meta.url), 'utf8'));
-process.exitCode = await runCli(['doctor', ...process.argv.slice(2)], { name: 'test_merge_s3_connection', stageConfig });
+const { runScript } = createRequire(import.meta.url)('@rotating-s3/core/cli');
+process.exitCode = await runScript(fileURLToPath(import.meta.url), process.argv.slice(2));

@@ -1,0 +1,57 @@
+/**
+ * The CLI's V8 start-up snapshot (dist/snapshot/, built by scripts/bundle-cli.mjs): the build leaves one
+ * for this Node, the delegate picks it only for the Node that built it, and a script started from it
+ * behaves like the bin — stage config, rotation through the AWS SDK loaded at run time, refusals, exit
+ * codes — with its own environment and its own randomness (nothing frozen at build time).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createTestStage, payload, runCli, writePayload } from './support.js';
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const blob = join(dist, 'snapshot', 'cli.blob');
+// The built module, as the stage packages use it (from src/ it would look for src/snapshot/).
+const { startupSnapshotArgs } = (await import(join(dist, 'delegate', 'snapshot.js'))) as typeof import('../src/delegate/snapshot.js');
+const thisNode = { node: process.version, execPath: process.execPath, arch: process.arch, platform: process.platform };
+
+describe('start-up snapshot', () => {
+  it('is built for this Node and used only by the Node that built it', () => {
+    expect(existsSync(blob)).toBe(true);
+    expect(startupSnapshotArgs({}, thisNode)).toEqual(['--snapshot-blob', blob]);
+    expect(startupSnapshotArgs({}, { ...thisNode, node: 'v20.0.0' })).toEqual([]);
+    expect(startupSnapshotArgs({}, { ...thisNode, execPath: '/opt/other/node' })).toEqual([]);
+    expect(startupSnapshotArgs({ ROTATING_S3_SNAPSHOT: 'off' }, thisNode)).toEqual([]);
+  });
+
+  it('starts a script that logs, rotates through S3 and refuses bad input like the bin', async () => {
+    const stage = await createTestStage({ fetchLimit: 2 });
+    const file = writePayload(stage, 'p.json', payload(1, 3));
+    const nodeArgs = ['--snapshot-blob', blob];
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await runCli(['log', '--config', stage.configFile, '--payload-file', file], { env: stage.env, nodeArgs }));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    expect(results.map((r) => [r.json!['fetch_number'], r.json!['rotated']])).toEqual([[1, false], [2, true], [3, false], [4, true]]);
+    const day = await stage.readDaily(results[0]!.json!['date']);
+    expect(day!.daily_metadata).toMatchObject({ total_uploads_today: 2, total_records_today: 12 });
+    // Fetch ids draw fresh randomness in every process.
+    const suffixes = results.map((r) => String(r.json!['fetch_id']).split('-').at(-1));
+    expect(new Set(suffixes).size).toBe(4);
+
+    const bad = writePayload(stage, 'bad.json', '{"matches": [');
+    const refused = await runCli(['log', '--config', stage.configFile, '--payload-file', bad], { env: stage.env, nodeArgs });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^rotating-s3: error E_PAYLOAD: /);
+  });
+
+  it('reads its environment at run time, not at build time', async () => {
+    const stage = await createTestStage({ fetchLimit: 5 });
+    const file = writePayload(stage, 'p.json', payload(1, 1));
+    const nodeArgs = ['--snapshot-blob', blob];
+    const killed = await runCli(['log', '--config', stage.configFile, '--payload-file', file], { env: { ...stage.env, ROTATING_S3_TEST_CRASH_AT: 'log:after-append' }, nodeArgs });
+    expect(killed.signal).toBe('SIGKILL');
+    const moved = await runCli(['log', '--config', stage.configFile, '--payload-file', file], { env: { ...stage.env, ROTATING_S3_FETCH_LIMIT: '2' }, nodeArgs });
+    expect(moved.json).toMatchObject({ fetch_number: 2, rotated: true });
+  });
+});
