@@ -5,7 +5,7 @@
  * codes — with its own environment and its own randomness (nothing frozen at build time).
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createTestStage, payload, runCli, writePayload } from './support.js';
@@ -45,7 +45,7 @@ describe('start-up snapshot', () => {
     expect(refused.stderr).toMatch(/^rotating-s3: error E_PAYLOAD: /);
   });
 
-  it('reads its environment at run time, not at build time', async () => {
+  it('reads its environment and working directory at run time, not at build time', async () => {
     const stage = await createTestStage({ fetchLimit: 5 });
     const file = writePayload(stage, 'p.json', payload(1, 1));
     const nodeArgs = ['--snapshot-blob', blob];
@@ -53,5 +53,9 @@ describe('start-up snapshot', () => {
     expect(killed.signal).toBe('SIGKILL');
     const moved = await runCli(['log', '--config', stage.configFile, '--payload-file', file], { env: { ...stage.env, ROTATING_S3_FETCH_LIMIT: '2' }, nodeArgs });
     expect(moved.json).toMatchObject({ fetch_number: 2, rotated: true });
+    // Relative paths resolve against the caller's working directory, not the build's.
+    const relative = await runCli(['log', '--config', basename(stage.configFile), '--payload-file', basename(file)], { env: stage.env, nodeArgs, cwd: dirname(stage.configFile) });
+    expect(relative.code, relative.stderr).toBe(0);
+    expect(relative.json).toMatchObject({ fetch_number: 3 });
   });
 });

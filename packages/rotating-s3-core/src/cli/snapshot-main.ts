@@ -38,7 +38,11 @@ async function warmUp(): Promise<void> {
   await loadWriteFileAtomic();
   const dir = await mkdtemp(join(tmpdir(), 'rotating-s3-snapshot-'));
   try {
-    const config = resolveConfig({ stageConfig: { stage: 'warm_up', bucket: 'warm-up-bucket', timezone: 'UTC', recordsPath: '/items', fetchLimit: 10, localDir: dir }, env: {}, cwd: dir });
+    // Both ways a config arrives: a stage bin's own config, and --config next to a stages.config.json.
+    resolveConfig({ stageConfig: { stage: 'warm_up', bucket: 'warm-up-bucket', timezone: 'UTC', recordsPath: '/items', fetchLimit: 10 }, env: {}, cwd: dir });
+    await writeFile(join(dir, 'stages.config.json'), JSON.stringify({ stages: [{ stage: 'warm_up', bucket: 'warm-up-bucket', timezone: 'UTC', recordsPath: '/items', fetchLimit: 10 }] }));
+    await writeFile(join(dir, 'warm-up.json'), JSON.stringify({ stage: 'warm_up', localDir: dir }));
+    const config = resolveConfig({ configFile: 'warm-up.json', env: {}, cwd: dir });
     const fs = { ...nodeDurableFs, writeAtomic: (path: string, data: string | Buffer) => writeFile(path, data) };
     const logger = createStageLogger(config, { holdLockMs: 0, lock: async () => async () => undefined, fs, opsLog: { event: () => undefined } });
     await logger.logFetch('{"items": [1, 2]}', { fetchId: 'warm-up-1', source: 'warm-up' });
