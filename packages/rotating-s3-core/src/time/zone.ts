@@ -42,23 +42,20 @@ export function preloadZoneData(): void {
 /** Makes `name` resolvable by ZoneId.of, unpacking only that zone when the packed tzdb is available. */
 function ensureZoneData(name: string): void {
   if (provider === 'full' || loadedZones.has(name)) return;
-  if (packed === undefined) packed = readPacked();
-  if (packed === null) {
+  preloadZoneData();
+  const data = packed;
+  if (!data) {
     loadTimezonePlugin('full');
     provider = 'full';
     return;
   }
-  if (provider === 'none') {
-    loadTimezonePlugin('empty');
-    provider = 'subset';
-  }
-  const link = packed.links.find((l) => l.endsWith(`|${name}`));
+  const link = data.links.find((l) => l.endsWith(`|${name}`));
   const target = link ? link.slice(0, link.indexOf('|')) : name;
-  const zones = packed.zones.filter((z) => z.startsWith(`${target}|`));
+  const zones = data.zones.filter((z) => z.startsWith(`${target}|`));
   // loadTzdbData adds to what is loaded; zones and links not named here stay packed.
   // loadTzdbData is installed on the provider by the timezone plugin; js-joda's typings do not declare it.
   const load = (ZoneRulesProvider as unknown as { loadTzdbData(data: PackedTzdb): void }).loadTzdbData;
-  if (zones.length > 0) load({ version: packed.version, zones, links: link ? [link] : [] });
+  if (zones.length > 0) load({ version: data.version, zones, links: link ? [link] : [] });
   loadedZones.add(name);
 }
 
