@@ -6,7 +6,8 @@
  * scripts that way when the snapshot matches the running Node (delegate/snapshot.ts).
  *
  * What may run while the snapshot is built: module initialisation free of handles, timers and
- * environment reads (those happen at run time: see runtime/lazy-packages.ts and local/crash-point.ts).
+ * environment reads; see runtime/lazy-packages.ts, and runtime/snapshot-restore.ts for state that
+ * must be recomputed in each process.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

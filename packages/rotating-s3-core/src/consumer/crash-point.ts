@@ -4,18 +4,21 @@
  * can prove that a killed run loses and doubles nothing. `consume:after-emit:<n>` waits for the n-th
  * delivered record (default 1). Unset in production: the check is one comparison.
  */
+import { refreshedAtStart } from '../runtime/snapshot-restore.js';
+
 export type ConsumerCrashStep = 'consume:after-emit' | 'consume:before-commit' | 'consume:after-commit';
 
-/** Parsed at the first step after the variable changed, never at load (see local/crash-point.ts). */
-let plan: { target: string | undefined; step: string | undefined; remaining: number } | undefined;
+let step: string | undefined;
+let remaining = 1;
+// Read when the module loads, and again in a process started from the start-up snapshot.
+refreshedAtStart(() => {
+  const match = /^(consume:[a-z-]+)(?::(\d+))?$/.exec(process.env['ROTATING_S3_TEST_CRASH_AT'] ?? '');
+  step = match?.[1];
+  remaining = match?.[2] === undefined ? 1 : Number(match[2]);
+});
 
 export function consumerCrashPoint(at: ConsumerCrashStep): void {
-  const target = process.env['ROTATING_S3_TEST_CRASH_AT'];
-  if (!plan || plan.target !== target) {
-    const match = target === undefined ? null : /^(consume:[a-z-]+)(?::(\d+))?$/.exec(target);
-    plan = { target, step: match?.[1], remaining: match?.[2] === undefined ? 1 : Number(match[2]) };
-  }
-  if (plan.step !== at) return;
-  plan.remaining--;
-  if (plan.remaining <= 0) process.kill(process.pid, 'SIGKILL');
+  if (step !== at) return;
+  remaining--;
+  if (remaining <= 0) process.kill(process.pid, 'SIGKILL');
 }

@@ -1,9 +1,15 @@
 /**
  * TEST-ONLY hook: when `ROTATING_S3_TEST_CRASH_AT` names a step, the process kills itself with SIGKILL
  * there, so the reliability suite can prove that every step boundary is crash-safe. Unset in production;
- * the check is one environment lookup. It is read at every step, never kept: the start-up snapshot's
- * warm-up runs these steps while the snapshot is built, and a kept value would be the build's.
+ * the check is one string comparison. The variable is read again in a process started from the CLI's
+ * start-up snapshot, whose build runs these steps in its warm-up (runtime/snapshot-restore.ts).
  */
+import { refreshedAtStart } from '../runtime/snapshot-restore.js';
+
+let target: string | undefined;
+refreshedAtStart(() => {
+  target = process.env['ROTATING_S3_TEST_CRASH_AT'];
+});
 
 /** Named steps, in the order `log` and `flush` reach them. */
 export type CrashStep =
@@ -16,5 +22,5 @@ export type CrashStep =
   | 'rotate:after-trim';
 
 export function crashPoint(step: CrashStep): void {
-  if (process.env['ROTATING_S3_TEST_CRASH_AT'] === step) process.kill(process.pid, 'SIGKILL');
+  if (target === step) process.kill(process.pid, 'SIGKILL');
 }

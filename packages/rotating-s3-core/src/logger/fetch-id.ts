@@ -3,8 +3,8 @@
  * marker lines and file-derived names, so they are restricted to a safe alphabet.
  */
 import { randomFillSync } from 'node:crypto';
-import { startupSnapshot } from 'node:v8';
 import { InputError } from '../errors.js';
+import { refreshedAtStart } from '../runtime/snapshot-restore.js';
 
 export const FETCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 
@@ -21,9 +21,11 @@ export function assertFetchId(id: string): string {
  * id was a tenth of the in-process logger's CPU per fetch.
  */
 const pool = Buffer.alloc(4096);
-let poolAt = pool.length;
-// A process started from the CLI's start-up snapshot must never reuse bytes drawn while it was built.
-if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.addDeserializeCallback(() => void (poolAt = pool.length));
+let poolAt: number;
+// Starts empty; in a process started from the start-up snapshot too, so no byte drawn at build is reused.
+refreshedAtStart(() => {
+  poolAt = pool.length;
+});
 
 /** `20261128T140311512-9f2c4e1a`: local wall time for people, 32 random bits for uniqueness. */
 export function generateFetchId(localTimestamp: string): string {
