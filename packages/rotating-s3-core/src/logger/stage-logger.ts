@@ -322,13 +322,11 @@ class DefaultStageLogger implements StageLogger {
 
       const now = this.clock.instant();
       const local = localView(now, this.zone);
-      const today = local.date;
-      const todayText = today.toString();
+      const todayText = local.date;
       // The day never moves backwards: a wall clock stepping back across midnight stays on the later day.
-      // (ISO dates compare as strings, which spares parsing the state's date on every fetch.)
+      // (ISO dates compare as strings, which spares parsing dates on every fetch.)
       const ahead = state.date !== null && state.date > todayText;
       const dayText = ahead ? state.date! : todayText;
-      const day = ahead ? LocalDate.parse(dayText) : today;
 
       const uploads: UploadReport[] = [];
       let uploadError: UploadErrorInfo | undefined;
@@ -344,11 +342,11 @@ class DefaultStageLogger implements StageLogger {
           uploads.push(...outcome.uploads);
           uploadError = outcome.error;
         }
-        await pruneUploaded(this.fs, this.indexPath, day.minusDays(RETENTION_DAYS).toString()).catch(() => undefined);
+        await pruneUploaded(this.fs, this.indexPath, LocalDate.parse(dayText).minusDays(RETENTION_DAYS).toString()).catch(() => undefined);
       }
 
       const fetchNumber = (state.date === dayText ? state.lastFetchNumber : 0) + 1;
-      const timestamp = ahead ? formatTimestamp(startOfDay(day, this.zone), this.zone) : local.timestamp;
+      const timestamp = ahead ? formatTimestamp(startOfDay(LocalDate.parse(dayText), this.zone), this.zone) : local.timestamp;
       const fetchId = fetchIdGiven ?? generateFetchId(timestamp);
       // Written as a string: encoding straight into the write saves a 10 KB Buffer per fetch.
       const block = formatBlock({ fetchId, timestamp, fetchNumber, records }, payloadJson);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock, parseInstant } from './clock.js';
+import { Instant } from './joda.js';
 import { LocalDate, formatTimestamp, localDateOf, localView, parseTimestamp, resolveZone, startOfDay } from './zone.js';
 
 describe('stage timezone', () => {
@@ -22,7 +23,35 @@ describe('stage timezone', () => {
     expect(localDateOf(parseInstant('2026-11-29T04:59:59.999Z'), ny).toString()).toBe('2026-11-28');
     expect(localDateOf(parseInstant('2026-11-29T05:00:00Z'), ny).toString()).toBe('2026-11-29');
     const view = localView(parseInstant('2026-11-29T04:59:59.999Z'), ny);
-    expect([view.date.toString(), view.timestamp]).toEqual(['2026-11-28', '2026-11-28T23:59:59.999-05:00']);
+    expect([view.date, view.timestamp]).toEqual(['2026-11-28', '2026-11-28T23:59:59.999-05:00']);
+  });
+
+  it('gives the same local date and timestamp on the per-fetch path as js-joda formatting, across transitions', () => {
+    // localView computes the text from the offset with Date arithmetic; formatTimestamp/localDateOf build a
+    // ZonedDateTime. Sweep every transition-prone pattern: DST both ways, negative DST (Dublin), half-hour
+    // DST (Lord Howe), 45-minute offsets (Chatham), a skipped calendar day (Apia, 2011-12-30), an offset
+    // with seconds (Amsterdam before 1937), and instants a millisecond around each hour boundary.
+    const zones = ['America/New_York', 'Europe/London', 'Europe/Dublin', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Apia', 'Europe/Amsterdam', 'America/Santiago', 'UTC'];
+    const starts = ['1900-01-01T00:00:00Z', '1930-06-01T00:00:00Z', '2011-12-25T00:00:00Z', '2026-03-01T00:00:00Z', '2026-10-01T00:00:00Z', '2037-03-01T00:00:00Z'];
+    let compared = 0;
+    for (const name of zones) {
+      const zone = resolveZone(name);
+      for (const start of starts) {
+        const from = parseInstant(start).toEpochMilli();
+        // 45 days of quarter hours, each at -1, 0 and +1 ms, catch every transition in the window.
+        for (let t = from; t < from + 45 * 86_400_000; t += 15 * 60_000) {
+          for (const ms of [t - 1, t, t + 1]) {
+            const instant = Instant.ofEpochMilli(ms);
+            const view = localView(instant, zone);
+            if (view.timestamp !== formatTimestamp(instant, zone) || view.date !== localDateOf(instant, zone).toString()) {
+              expect({ zone: name, instant: instant.toString(), ...view }).toEqual({ zone: name, instant: instant.toString(), date: localDateOf(instant, zone).toString(), timestamp: formatTimestamp(instant, zone) });
+            }
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(zones.length * starts.length * 45 * 96 * 3);
   });
 
   it('finds the start of a day whose midnight is skipped by DST (Chile, 2026-09-06 starts at 01:00)', () => {
