@@ -9,7 +9,7 @@
  *              and what each loses when its process is killed with SIGKILL mid-run
  * Prints tables and writes docs/bench/results.json. Not part of the test run.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -116,6 +116,9 @@ try {
         const t = performance.now();
         for (let i = 0; i < PER_ROUND; i++) await writers[name]();
         if (round > 0) rates[name].push(PER_ROUND / ((performance.now() - t) / 1000));
+        // Untimed: sync(1) writes back what this writer left dirty (group commit leaves up to 50 ms of fetches),
+        // so the next writer's first fsyncs do not pay for it (ext4 data=ordered flushes it in their commit).
+        spawnSync('sync');
       }
     }
     // A ratio is the median of the per-round ratios: each compares two runs a fraction of a second apart.
