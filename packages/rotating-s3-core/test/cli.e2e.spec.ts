@@ -27,8 +27,8 @@ describe('rotating-s3 CLI', () => {
     const first = await loaded('first.txt');
     expect(first.rotated).toBe(false);
     expect(first.modules.some((m) => m.endsWith(join('dist', 'bundle', 'cli.cjs')))).toBe(true);
-    // zod and commander come inside the bundle, not as their own files.
-    expect(first.modules.filter((m) => /node_modules[\\/](zod|commander|@aws-sdk)[\\/]/.test(m))).toEqual([]);
+    // valibot and commander come inside the bundle, not as their own files.
+    expect(first.modules.filter((m) => /node_modules[\\/](valibot|commander|@aws-sdk)[\\/]/.test(m))).toEqual([]);
     const second = await loaded('second.txt');
     expect(second.rotated).toBe(true);
     expect(second.modules.some((m) => m.includes(join('node_modules', '@aws-sdk', 'client-s3')))).toBe(true);

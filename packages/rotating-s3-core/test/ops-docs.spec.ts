@@ -49,7 +49,7 @@ describe('docs', () => {
 
   it('configuration.md documents every config field and every ROTATING_S3_* variable the code reads', () => {
     const text = doc('configuration.md');
-    for (const field of Object.keys(configFileSchema.shape).filter((k) => k !== '$schema')) expect(text, field).toContain(`| \`${field}\` |`);
+    for (const field of Object.keys(configFileSchema.entries).filter((k) => k !== '$schema')) expect(text, field).toContain(`| \`${field}\` |`);
     const variables = new Set<string>();
     for (const file of sourceFiles(join(CORE, 'src'))) for (const m of readFileSync(file, 'utf8').matchAll(/ROTATING_S3_[A-Z_]+[A-Z]/g)) variables.add(m[0]);
     expect(variables.size).toBeGreaterThanOrEqual(10);

@@ -1,6 +1,6 @@
 /**
  * Entry of the CLI's V8 start-up snapshot (built by scripts/bundle-cli.mjs with `node --build-snapshot`
- * from a one-file bundle of this module). The snapshot holds the engine, zod, commander, js-joda with its
+ * from a one-file bundle of this module). The snapshot holds the engine, valibot, commander, js-joda with its
  * timezone plugin and the packed tzdb already loaded, so a process started with
  * `node --snapshot-blob dist/snapshot/cli.blob <bin> <args>` skips loading them. The delegate starts stage
  * scripts that way when the snapshot matches the running Node (delegate/snapshot.ts).

@@ -25,9 +25,28 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ configFile: 'c.json', cwd, env: {} })).toMatchObject({ stage: 'solo', bucket: 'b-solo', fetchLimit: 25, timezone: 'UTC' });
   });
 
-  it('refuses unknown fields in a config file, naming them', () => {
-    const cwd = dirWith({ 'c.json': { stage: 'merge', bukket: 'x' } });
-    expect(() => resolveConfig({ configFile: 'c.json', cwd, env: {} })).toThrow(/unknown field\(s\) "bukket"/);
+  it('refuses unknown fields in a config file, naming every one and the allowed fields', () => {
+    const cwd = dirWith({ 'c.json': { stage: 'merge', bukket: 'x', fetchlimit: 3 } });
+    expect(() => resolveConfig({ configFile: 'c.json', cwd, env: {} })).toThrow(/unknown field\(s\) "bukket", "fetchlimit"; allowed: stage, bucket, prefix, localDir, fetchLimit,/);
+    const stages = dirWith({ 'stages.config.json': { stages: [], version: 2 } });
+    expect(() => resolveConfig({ stage: 'merge', cwd: stages, env: {} })).toThrow(/unknown field\(s\) "version"; allowed: stages$/);
+  });
+
+  it('reports every wrong field of a config file with its path, one message each', () => {
+    const cwd = dirWith({ 'c.json': { stage: 'merge', fetchLimit: '10', forcePathStyle: 'yes', prefix: 'a/../b' } });
+    const error = (() => {
+      try {
+        resolveConfig({ configFile: 'c.json', cwd, env: {} });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(error.split('; ')).toEqual([
+      `config file ${join(cwd, 'c.json')}: "prefix" must not contain "." or ".." segments`,
+      `config file ${join(cwd, 'c.json')}: "fetchLimit" must be a number`,
+      `config file ${join(cwd, 'c.json')}: "forcePathStyle" must be true or false`,
+    ]);
   });
 
   it('names the variable and value of a bad environment override', () => {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ConfigError } from '../errors.js';
 import { resolveZone } from '../time/zone.js';
 import {
@@ -14,6 +14,7 @@ import {
   STAGE_NAME_PATTERN,
   configFileSchema,
   configOverrideSchema,
+  CONFIG_FIELDS,
   formatIssues,
   type StageConfig,
   type StageConfigInput,
@@ -66,10 +67,10 @@ function readJsonFile(path: string, what: string): unknown {
   }
 }
 
-function parseLayer<T>(schema: z.ZodType<T>, value: unknown, source: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, source));
-  return result.data;
+function parseLayer<T>(schema: v.GenericSchema<unknown, T>, value: unknown, source: string, allowed: readonly string[] = CONFIG_FIELDS): T {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new ConfigError(formatIssues(result.issues, source, allowed));
+  return result.output;
 }
 
 /** Reads and validates a `--config` file (unknown fields refused). */
@@ -77,9 +78,9 @@ export function readConfigFile(path: string): StageConfigInput {
   return parseLayer(configFileSchema, readJsonFile(path, 'config file'), `config file ${path}`);
 }
 
-const stagesFileSchema = z.strictObject({
-  $schema: z.string().optional(),
-  stages: z.array(z.record(z.string(), z.unknown())),
+const stagesFileSchema = v.strictObject({
+  $schema: v.optional(v.string('must be a string')),
+  stages: v.array(v.record(v.string(), v.unknown(), 'must be an object (one stage)'), 'must be an array of stages'),
 });
 
 /** A stage entry of `stages.config.json`: the runtime fields plus generator-only metadata. */
@@ -90,7 +91,7 @@ export interface StagesFileEntry extends StageConfigInput {
 
 /** Reads `stages.config.json`: `{ "stages": [ { "stage": "merge", ... }, ... ] }`. */
 export function readStagesFile(path: string): StagesFileEntry[] {
-  const file = parseLayer(stagesFileSchema, readJsonFile(path, 'stage config'), `stage config ${path}`);
+  const file = parseLayer(stagesFileSchema, readJsonFile(path, 'stage config'), `stage config ${path}`, ['stages']);
   const seen = new Set<string>();
   return file.stages.map((raw, index) => {
     const runtime: Record<string, unknown> = { ...raw };
@@ -135,9 +136,9 @@ export function readEnvLayer(env: NodeJS.ProcessEnv): StageConfigOverride {
       }
       layer[field] = Number(value.trim());
     } else if (field === 'forcePathStyle') {
-      const v = value.trim().toLowerCase();
-      if (v !== 'true' && v !== 'false') throw new ConfigError(`${name}=${JSON.stringify(value)} must be "true" or "false"`);
-      layer[field] = v === 'true';
+      const flag = value.trim().toLowerCase();
+      if (flag !== 'true' && flag !== 'false') throw new ConfigError(`${name}=${JSON.stringify(value)} must be "true" or "false"`);
+      layer[field] = flag === 'true';
     } else {
       layer[field] = value;
     }

@@ -2,11 +2,7 @@
  * The stage configuration: its fields, defaults and validation (SPEC §8). Validation happens once, at the
  * edge (`resolveConfig`), and every message names the field, the bad value and where it came from.
  */
-import { z } from 'zod';
-
-// Each config is validated once per process: zod's JIT (which compiles a schema into a function with
-// `new Function` on its first parse) costs more than it saves for a single parse, ~4 ms of a `log` call.
-z.config({ jitless: true });
+import * as v from 'valibot';
 
 /** A stage name becomes part of file paths and S3 keys, so it is deliberately narrow. */
 export const STAGE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
@@ -55,38 +51,49 @@ function hasControlChars(value: string): boolean {
 }
 
 /** The shape of a `--config` file and of a stage entry in the stage config: every field optional but `stage`. */
-export const configFileSchema = z.strictObject({
-  $schema: z.string().optional(),
-  stage: z.string().regex(STAGE_NAME_PATTERN, 'must match ^[a-z][a-z0-9_]{0,62}$ (lowercase letter, then lowercase letters, digits or _)'),
-  bucket: z.string().regex(BUCKET_PATTERN, 'must be a valid S3 bucket name (3-63 chars of a-z, 0-9, . and -)').optional(),
-  prefix: z
-    .string()
-    .refine((p) => !hasControlChars(p), 'must not contain control characters')
-    .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'must not contain "." or ".." segments')
-    .optional(),
-  localDir: z.string().min(1, 'must not be empty').optional(),
-  fetchLimit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
-  timezone: z.string().min(1).optional(),
-  recordsPath: z.string().refine(isJsonPointer, 'must be a JSON Pointer such as "/matches" (RFC 6901), or "" for the whole payload').optional(),
-  recordIdField: z.string().min(1, 'must not be empty').optional(),
-  forcePathStyle: z.boolean().optional(),
+export const configFileSchema = v.strictObject({
+  $schema: v.optional(v.string('must be a string')),
+  stage: v.pipe(v.string('must be a string'), v.regex(STAGE_NAME_PATTERN, 'must match ^[a-z][a-z0-9_]{0,62}$ (lowercase letter, then lowercase letters, digits or _)')),
+  bucket: v.optional(v.pipe(v.string('must be a string'), v.regex(BUCKET_PATTERN, 'must be a valid S3 bucket name (3-63 chars of a-z, 0-9, . and -)'))),
+  prefix: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.check((p) => !hasControlChars(p), 'must not contain control characters'),
+      v.check((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'must not contain "." or ".." segments'),
+    ),
+  ),
+  localDir: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+  fetchLimit: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(100_000, 'must be at most 100000'))),
+  timezone: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+  recordsPath: v.optional(v.pipe(v.string('must be a string'), v.check(isJsonPointer, 'must be a JSON Pointer such as "/matches" (RFC 6901), or "" for the whole payload'))),
+  recordIdField: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+  forcePathStyle: v.optional(v.boolean('must be true or false')),
 });
 
 /** A partial stage configuration as written in a file (or derived from the environment). */
-export type StageConfigInput = z.infer<typeof configFileSchema>;
+export type StageConfigInput = v.InferOutput<typeof configFileSchema>;
 
 /** Same fields without `stage`, as used for overrides that cannot rename the stage (the environment). */
-export const configOverrideSchema = configFileSchema.partial({ stage: true });
-export type StageConfigOverride = z.infer<typeof configOverrideSchema>;
+export const configOverrideSchema = v.partial(configFileSchema, ['stage']);
+export type StageConfigOverride = v.InferOutput<typeof configOverrideSchema>;
 
-/** One line per problem: `field: message (got <value>)`. */
-export function formatIssues(error: z.ZodError, source: string): string {
-  return error.issues
+/** The config fields a user may write (what an unknown-field message offers instead). */
+export const CONFIG_FIELDS = Object.keys(configFileSchema.entries).filter((k) => k !== '$schema');
+
+/**
+ * One line per problem: `"field" message`. An unknown field is reported with every unknown field of that
+ * object (valibot stops at the first) and the fields `allowed` there.
+ */
+export function formatIssues(issues: readonly v.BaseIssue<unknown>[], source: string, allowed: readonly string[]): string {
+  return issues
     .map((issue) => {
-      const field = issue.path.join('.') || '(file)';
-      if (issue.code === 'unrecognized_keys') {
-        return `${source}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${Object.keys(configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`;
+      const path = issue.path ?? [];
+      const last = path.at(-1);
+      if (issue.type === 'strict_object' && last?.origin === 'key') {
+        const unknown = Object.keys(last.input as Record<string, unknown>).filter((k) => k !== '$schema' && !allowed.includes(k));
+        return `${source}: unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: ${allowed.join(', ')}`;
       }
+      const field = path.map((item) => String(item.key)).join('.') || '(file)';
       return `${source}: "${field}" ${issue.message}`;
     })
     .join('; ');

@@ -28,7 +28,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { assertStageName } from '../config/load.js';
 import { InputError } from '../errors.js';
 import type { DurableFs } from '../local/durable-fs.js';
@@ -39,46 +39,46 @@ import { loadLockfile } from '../runtime/lazy-packages.js';
 /** A consumer name becomes part of a lock file name and a JSON key. */
 export const CONSUMER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const DATE = v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD'));
 
 /** Where the consumer stopped reading one daily object (see consumer/s3-reader.ts). */
-export const objectCursorSchema = z.strictObject({
+export const objectCursorSchema = v.strictObject({
   /** The object's local date (the `YYYY-MM-DD` of its key). */
   date: DATE,
   /** ETag of the version read; an unchanged ETag means nothing new (`If-None-Match` → 304). */
-  etag: z.string(),
+  etag: v.string(),
   /** Byte offset just past the closing `}` of the last upload processed. */
-  offset: z.number().int().min(0),
+  offset: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** Uploads, fetches and records processed so far, checked against `daily_metadata` on the next read. */
-  uploads: z.number().int().min(0),
-  fetches: z.number().int().min(0),
-  records: z.number().int().min(0),
+  uploads: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  fetches: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  records: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** sha256 (hex) of the `tail_length` bytes before `offset`: proves the prefix is unchanged. */
-  tail_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  tail_length: z.number().int().min(0),
+  tail_sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')),
+  tail_length: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** Set when the object is not in the SPEC §4 shape: it is read in full (and reported) every run. */
-  problem: z.string().optional(),
+  problem: v.optional(v.string()),
 });
-export type ObjectCursor = z.infer<typeof objectCursorSchema>;
+export type ObjectCursor = v.InferOutput<typeof objectCursorSchema>;
 
-export const consumerEntrySchema = z.strictObject({
-  scan_from: DATE.nullable(),
-  last_run: z.string().nullable(),
-  fetches: z.record(DATE, z.array(z.string().min(1))),
-  records: z.record(
+export const consumerEntrySchema = v.strictObject({
+  scan_from: v.nullable(DATE),
+  last_run: v.nullable(v.string()),
+  fetches: v.record(DATE, v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')))),
+  records: v.record(
     DATE,
-    z.string().refine((s) => s.length % DIGEST_CHARS === 0 && /^[A-Za-z0-9_-]*$/.test(s), `must be ${DIGEST_CHARS}-character base64url digests`),
+    v.pipe(v.string(), v.check((s) => s.length % DIGEST_CHARS === 0 && /^[A-Za-z0-9_-]*$/.test(s), `must be ${DIGEST_CHARS}-character base64url digests`)),
   ),
-  objects: z.record(z.string(), objectCursorSchema),
+  objects: v.record(v.string(), objectCursorSchema),
 });
-export type ConsumerEntry = z.infer<typeof consumerEntrySchema>;
+export type ConsumerEntry = v.InferOutput<typeof consumerEntrySchema>;
 
-const stateFileSchema = z.strictObject({
-  version: z.literal(1),
-  stage: z.string(),
-  consumers: z.record(z.string().regex(CONSUMER_NAME_PATTERN), consumerEntrySchema),
+const stateFileSchema = v.strictObject({
+  version: v.literal(1),
+  stage: v.string(),
+  consumers: v.record(v.pipe(v.string(), v.regex(CONSUMER_NAME_PATTERN, 'must be a valid consumer name')), consumerEntrySchema),
 });
-export type ConsumerStateFile = z.infer<typeof stateFileSchema>;
+export type ConsumerStateFile = v.InferOutput<typeof stateFileSchema>;
 
 export function emptyConsumerEntry(): ConsumerEntry {
   return { scan_from: null, last_run: null, fetches: {}, records: {}, objects: {} };
@@ -99,15 +99,20 @@ export function assertConsumerName(name: string): string {
 const CORRUPT_FIX =
   'restore it from a backup, or move it aside to start this state directory over (every consumer in it then receives all data again); it was NOT reset';
 
+/** `consumers.billing.objects.x.offset`, or `(file)` for the file itself. */
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  return issue.path?.map((item) => String(item.key)).join('.') || '(file)';
+}
+
 /** Reads and validates the whole file; undefined when it does not exist yet. */
 export async function readConsumerStateFile(path: string, stage: string): Promise<ConsumerStateFile | undefined> {
   return readValidated(path, stage, stateFileSchema);
 }
 
 /** The file's shape with the entries left unchecked (a commit checks all but the one it replaces). */
-const stateFileOutlineSchema = z.strictObject({ version: z.literal(1), stage: z.string(), consumers: z.record(z.string().regex(CONSUMER_NAME_PATTERN), z.unknown()) });
+const stateFileOutlineSchema = v.strictObject({ version: v.literal(1), stage: v.string(), consumers: v.record(v.pipe(v.string(), v.regex(CONSUMER_NAME_PATTERN, 'must be a valid consumer name')), v.unknown()) });
 
-async function readValidated<T extends { stage: string }>(path: string, stage: string, schema: z.ZodType<T>): Promise<T | undefined> {
+async function readValidated<T extends { stage: string }>(path: string, stage: string, schema: v.GenericSchema<unknown, T>): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -121,16 +126,15 @@ async function readValidated<T extends { stage: string }>(path: string, stage: s
   } catch (cause) {
     throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (not valid JSON: ${(cause as Error).message.split('\n')[0]}); ${CORRUPT_FIX}`, { cause });
   }
-  const parsed = schema.safeParse(json);
+  const parsed = v.safeParse(schema, json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(file)';
-    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, { cause: parsed.error });
+    const issue = parsed.issues[0];
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${issuePath(issue)}: ${issue.message}); ${CORRUPT_FIX}`, { cause: new v.ValiError(parsed.issues) });
   }
-  if (parsed.data.stage !== stage) {
-    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} belongs to stage "${parsed.data.stage}", not "${stage}"; use the state directory of stage "${stage}"`);
+  if (parsed.output.stage !== stage) {
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} belongs to stage "${parsed.output.stage}", not "${stage}"; use the state directory of stage "${stage}"`);
   }
-  return parsed.data;
+  return parsed.output;
 }
 
 /** This consumer's entry (empty for a consumer that never committed). */
@@ -157,9 +161,11 @@ export async function commitConsumerEntry(fs: DurableFs, path: string, stage: st
     const file = (await readValidated(path, stage, stateFileOutlineSchema)) ?? { version: 1 as const, stage, consumers: {} };
     for (const [name, other] of Object.entries(file.consumers)) {
       if (name === consumer) continue; // replaced below: not worth validating (or copying) again
-      const checked = consumerEntrySchema.safeParse(other);
+      const checked = v.safeParse(consumerEntrySchema, other);
       if (!checked.success) {
-        throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (consumers.${name}: ${checked.error.issues[0]!.message}); ${CORRUPT_FIX}`, { cause: checked.error });
+        const issue = checked.issues[0];
+        const where = issue.path ? `consumers.${name}.${issuePath(issue)}` : `consumers.${name}`;
+        throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, { cause: new v.ValiError(checked.issues) });
       }
     }
     file.consumers[consumer] = entry;

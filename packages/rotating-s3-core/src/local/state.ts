@@ -11,57 +11,57 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { LocalIoError } from '../errors.js';
 import type { DurableFs } from './durable-fs.js';
 
-export const pendingFetchSchema = z.object({
-  fetchId: z.string(),
-  fetchNumber: z.number().int(),
+export const pendingFetchSchema = v.object({
+  fetchId: v.string(),
+  fetchNumber: v.pipe(v.number(), v.integer()),
   /** Local date (stage zone) the fetch belongs to: its daily object. */
-  date: z.string(),
-  timestamp: z.string(),
-  records: z.number().int(),
+  date: v.string(),
+  timestamp: v.string(),
+  records: v.pipe(v.number(), v.integer()),
   /** Byte range of the block in the log. */
-  start: z.number().int(),
-  end: z.number().int(),
+  start: v.pipe(v.number(), v.integer()),
+  end: v.pipe(v.number(), v.integer()),
 });
-export type PendingFetch = z.infer<typeof pendingFetchSchema>;
+export type PendingFetch = v.InferOutput<typeof pendingFetchSchema>;
 
-const uploadSummarySchema = z.object({
-  at: z.string(),
-  date: z.string(),
-  key: z.string(),
-  uploadSequence: z.number().int(),
-  uploadId: z.string(),
-  fetches: z.number().int(),
-  records: z.number().int(),
+const uploadSummarySchema = v.object({
+  at: v.string(),
+  date: v.string(),
+  key: v.string(),
+  uploadSequence: v.pipe(v.number(), v.integer()),
+  uploadId: v.string(),
+  fetches: v.pipe(v.number(), v.integer()),
+  records: v.pipe(v.number(), v.integer()),
 });
-export type UploadSummary = z.infer<typeof uploadSummarySchema>;
+export type UploadSummary = v.InferOutput<typeof uploadSummarySchema>;
 
-export const stateSchema = z.object({
-  version: z.literal(1),
-  stage: z.string(),
+export const stateSchema = v.object({
+  version: v.literal(1),
+  stage: v.string(),
   /** The counter's day (`YYYY-MM-DD`, stage zone); never moves backwards. Null before the first fetch. */
-  date: z.string().nullable(),
+  date: v.nullable(v.string()),
   /** Last fetch number given out on `date` (0: none yet). */
-  lastFetchNumber: z.number().int().min(0),
+  lastFetchNumber: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** Latest timestamp given out, so a clock stepping back cannot move a fetch onto an earlier day. */
-  lastTimestamp: z.string().nullable(),
-  log: z.object({ size: z.number().int(), ino: z.number() }),
-  pending: z.array(pendingFetchSchema),
-  lastUpload: uploadSummarySchema.nullable(),
-  lastError: z.object({ at: z.string(), code: z.string(), message: z.string() }).nullable(),
-  lastMidnight: z.object({ at: z.string(), from: z.string(), to: z.string() }).nullable(),
-  counters: z.object({ uploads: z.number().int(), uploadFailures: z.number().int(), midnightTransitions: z.number().int() }),
+  lastTimestamp: v.nullable(v.string()),
+  log: v.object({ size: v.pipe(v.number(), v.integer()), ino: v.number() }),
+  pending: v.array(pendingFetchSchema),
+  lastUpload: v.nullable(uploadSummarySchema),
+  lastError: v.nullable(v.object({ at: v.string(), code: v.string(), message: v.string() })),
+  lastMidnight: v.nullable(v.object({ at: v.string(), from: v.string(), to: v.string() })),
+  counters: v.object({ uploads: v.pipe(v.number(), v.integer()), uploadFailures: v.pipe(v.number(), v.integer()), midnightTransitions: v.pipe(v.number(), v.integer()) }),
   /**
    * Intent record of the upload being sent, written before the S3 request: a retry after a crash or an
    * ambiguous failure re-sends exactly this batch under the same `uploadId`, which the daily object
    * recognises (daily_metadata.upload_ids), so it is never appended twice.
    */
-  inflight: z.object({ uploadId: z.string(), date: z.string(), fetchIds: z.array(z.string()) }).nullable().default(null),
+  inflight: v.optional(v.nullable(v.object({ uploadId: v.string(), date: v.string(), fetchIds: v.array(v.string()) })), null),
 });
-export type StageState = z.infer<typeof stateSchema>;
+export type StageState = v.InferOutput<typeof stateSchema>;
 
 export function statePath(localDir: string, stage: string): string {
   return join(localDir, `${stage}_state.json`);
@@ -94,7 +94,7 @@ export async function readState(path: string): Promise<StageState | undefined> {
     throw new LocalIoError(`cannot read state file ${path} (${(error as NodeJS.ErrnoException).code}); check permissions`, { cause: error });
   }
   try {
-    return stateSchema.parse(JSON.parse(text));
+    return v.parse(stateSchema, JSON.parse(text));
   } catch (cause) {
     throw new LocalIoError(
       `state file ${path} is corrupt; move it aside (the next command rebuilds it from the log and ${'<stage>_uploaded_ids.jsonl'}) after checking the log`,
