@@ -4,11 +4,13 @@
  * behaves like the bin — stage config, rotation through the AWS SDK loaded at run time, refusals, exit
  * codes — with its own environment and its own randomness (nothing frozen at build time).
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { createTestStage, payload, runCli, writePayload } from './support.js';
+import { describe, expect, it, vi } from 'vitest';
+import { BIN, createTestStage, payload, runCli, writePayload } from './support.js';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const blob = join(dist, 'snapshot', 'cli.blob');
@@ -57,5 +59,34 @@ describe('start-up snapshot', () => {
     const relative = await runCli(['log', '--config', basename(stage.configFile), '--payload-file', basename(file)], { env: stage.env, nodeArgs, cwd: dirname(stage.configFile) });
     expect(relative.code, relative.stderr).toBe(0);
     expect(relative.json).toMatchObject({ fetch_number: 3 });
+  });
+
+  it('releases the stage lock when the process is stopped by SIGTERM while holding it, from the bundle and the snapshot', async () => {
+    // A rotation against an S3 endpoint that accepts connections and never answers keeps `log` inside
+    // the lock; SIGTERM then must leave no lock behind (signal-exit's handler), or the next call would
+    // wait for it to go stale.
+    const connections = new Set<Socket>();
+    const blackHole = createServer((socket) => connections.add(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(blackHole.address() as AddressInfo).port}`;
+    try {
+      for (const nodeArgs of [[], ['--snapshot-blob', blob]]) {
+        const stage = await createTestStage({ fetchLimit: 1 });
+        const file = writePayload(stage, 'p.json', payload(1, 1));
+        const lock = join(stage.config.localDir, 'merge.lock');
+        const env = { PATH: process.env['PATH'] ?? '', ...stage.env, AWS_ENDPOINT_URL_S3: endpoint };
+        const child = spawn(process.execPath, [...nodeArgs, BIN, 'log', '--config', stage.configFile, '--payload-file', file], { env, stdio: 'ignore' });
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        const before = connections.size;
+        await vi.waitFor(() => expect(connections.size).toBeGreaterThan(before), { timeout: 30_000, interval: 50 });
+        expect(existsSync(lock), `lock held during the rotation (${nodeArgs.join(' ') || 'bundle'})`).toBe(true);
+        child.kill('SIGTERM');
+        expect(await exited).toBe('SIGTERM');
+        expect(existsSync(lock), `lock left after SIGTERM (${nodeArgs.join(' ') || 'bundle'})`).toBe(false);
+      }
+    } finally {
+      for (const socket of connections) socket.destroy();
+      blackHole.close();
+    }
   });
 });
