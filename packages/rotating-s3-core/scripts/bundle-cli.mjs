@@ -54,7 +54,7 @@ const lockfileDependencies = {
 };
 
 // 1. The CommonJS bundle. Chunks sit one level below dist/ like dist/time/zone.js, so
-// `new URL('../tzdb.json', import.meta.url)` still finds dist/tzdb.json.
+// `new URL('../tzdb.txt', import.meta.url)` still finds dist/tzdb.txt.
 rmSync(`${dist}bundle`, { recursive: true, force: true });
 const bundle = await rolldown({ input: { cli: `${dist}cli/launch.js` }, platform: 'node', external: [/^@aws-sdk\//, /^@js-joda\//], logLevel: 'warn', plugins: [lockfileDependencies] });
 await bundle.write({ dir: `${dist}bundle`, format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', minify: SOURCE_ONLY_MINIFY });
@@ -91,7 +91,7 @@ const snapshotBundle = await rolldown({
               "const joda = require('@js-joda/core');",
               `export const { ${jodaExports.join(', ')} } = joda;`,
               'export function loadTimezonePlugin(which) {',
-              "  if (which !== 'empty') throw new Error('dist/tzdb.json is missing: rebuild @rotating-s3/core (npm run build)');",
+              "  if (which !== 'empty') throw new Error('dist/tzdb.txt is missing: rebuild @rotating-s3/core (npm run build)');",
               "  withoutSystemZoneLookup(() => require('@js-joda/timezone/dist/js-joda-timezone-empty.js'));",
               '}',
             ].join('\n'),

@@ -1,7 +1,8 @@
 /**
  * Entry of the CLI's V8 start-up snapshot (built by scripts/bundle-cli.mjs with `node --build-snapshot`
- * from a one-file bundle of this module). The snapshot holds the engine, valibot, commander, js-joda with its
- * timezone plugin and the packed tzdb already loaded, so a process started with
+ * from a one-file bundle of this module). The snapshot holds the engine, valibot, commander, js-joda and its
+ * timezone plugin already loaded (zone data is read at run time, one zone, from dist/tzdb.txt), so a
+ * process started with
  * `node --snapshot-blob dist/snapshot/cli.blob <bin> <args>` skips loading them. The delegate starts stage
  * scripts that way when the snapshot matches the running Node (delegate/snapshot.ts).
  *

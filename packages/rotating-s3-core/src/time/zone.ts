@@ -2,38 +2,64 @@
  * The stage timezone and the day it puts an instant on (js-joda + @js-joda/timezone).
  *
  * Start-up cost: unpacking every IANA zone takes ~150 ms, most of a CLI call. The build writes the packed
- * tzdb of the installed @js-joda/timezone to `dist/tzdb.json`; at run time only the zones asked for are
- * unpacked into js-joda's provider. Without that file (running from sources) the full tzdb is loaded.
+ * tzdb of the installed @js-joda/timezone to `dist/tzdb.txt` (scripts/write-tzdb.mjs: one zone or link
+ * per line); at run time the zones asked for are found by a string search and only they are unpacked
+ * into js-joda's provider. Without that file (running from sources) the full tzdb is loaded.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { DateTimeFormatter, Instant, LocalDate, loadTimezonePlugin, ZonedDateTime, ZoneId, ZoneRulesProvider } from './joda.js';
 import { ConfigError } from '../errors.js';
 
-interface PackedTzdb {
-  version: string;
-  zones: string[];
-  links: string[];
-}
-
 let provider: 'none' | 'subset' | 'full' = 'none';
-let packed: PackedTzdb | null | undefined;
 const loadedZones = new Set<string>();
+const TZDB = new URL('../tzdb.txt', import.meta.url);
 
-function readPacked(): PackedTzdb | null {
+function readPacked(): Buffer | null {
   try {
-    return JSON.parse(readFileSync(new URL('../tzdb.json', import.meta.url), 'utf8')) as PackedTzdb;
+    return readFileSync(TZDB);
   } catch {
     return null;
   }
 }
 
+const L = 0x4c; // 'L', the first byte of a link line
+
 /**
- * Loads the timezone plugin and reads the packed tzdb now rather than at the first zone lookup. The
- * start-up snapshot build calls it, so both are already in the heap a snapshot-started process begins with.
+ * The packed zone `name` stands for, and the link line when `name` is an alias; undefined if unknown.
+ * Searches the file's bytes and decodes only the lines found: a substring of one large decoded string
+ * would keep all of it alive in js-joda's provider (and in the start-up snapshot).
+ */
+function findPacked(tzdb: Buffer, name: string): { version: string; zone: string; link?: string } | undefined {
+  if (name === '' || /[|\n]/.test(name)) return undefined; // not a zone name, and it would confuse the search
+  const version = tzdb.toString('utf8', 0, tzdb.indexOf('\n'));
+  let target = name;
+  let link: string | undefined;
+  // A link line is `L<target>|<name>`: find `|<name>` at a line end whose line starts with L.
+  const alias = `|${name}\n`;
+  for (let at = tzdb.indexOf(alias); at >= 0; at = tzdb.indexOf(alias, at + 1)) {
+    const lineStart = tzdb.lastIndexOf('\n', at) + 1;
+    if (tzdb[lineStart] === L) {
+      target = tzdb.toString('utf8', lineStart + 1, at);
+      link = `${target}|${name}`;
+      break;
+    }
+  }
+  const at = tzdb.indexOf(`\nZ${target}|`);
+  if (at < 0) return undefined;
+  const zone = tzdb.toString('utf8', at + 2, tzdb.indexOf('\n', at + 1));
+  return link === undefined ? { version, zone } : { version, zone, link };
+}
+
+/**
+ * Loads the timezone plugin now rather than at the first zone lookup (the start-up snapshot build calls
+ * it, so the plugin is already in the heap a snapshot-started process begins with).
  */
 export function preloadZoneData(): void {
-  if (packed === undefined) packed = readPacked();
-  if (packed !== null && provider === 'none') {
+  if (provider !== 'none') return;
+  if (!existsSync(TZDB)) {
+    loadTimezonePlugin('full');
+    provider = 'full';
+  } else {
     loadTimezonePlugin('empty');
     provider = 'subset';
   }
@@ -42,20 +68,21 @@ export function preloadZoneData(): void {
 /** Makes `name` resolvable by ZoneId.of, unpacking only that zone when the packed tzdb is available. */
 function ensureZoneData(name: string): void {
   if (provider === 'full' || loadedZones.has(name)) return;
-  preloadZoneData();
-  const data = packed;
-  if (!data) {
+  const tzdb = readPacked();
+  if (tzdb === null) {
     loadTimezonePlugin('full');
     provider = 'full';
     return;
   }
-  const link = data.links.find((l) => l.endsWith(`|${name}`));
-  const target = link ? link.slice(0, link.indexOf('|')) : name;
-  const zones = data.zones.filter((z) => z.startsWith(`${target}|`));
+  if (provider === 'none') {
+    loadTimezonePlugin('empty');
+    provider = 'subset';
+  }
+  const found = findPacked(tzdb, name);
   // loadTzdbData adds to what is loaded; zones and links not named here stay packed.
   // loadTzdbData is installed on the provider by the timezone plugin; js-joda's typings do not declare it.
-  const load = (ZoneRulesProvider as unknown as { loadTzdbData(data: PackedTzdb): void }).loadTzdbData;
-  if (zones.length > 0) load({ version: data.version, zones, links: link ? [link] : [] });
+  const load = (ZoneRulesProvider as unknown as { loadTzdbData(data: { version: string; zones: string[]; links: string[] }): void }).loadTzdbData;
+  if (found) load({ version: found.version, zones: [found.zone], links: found.link ? [found.link] : [] });
   loadedZones.add(name);
 }
 
