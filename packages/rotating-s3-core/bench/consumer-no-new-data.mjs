@@ -9,13 +9,12 @@
  * runs: the first (reads the whole history), one with nothing new, and one after one more upload.
  * Prints each run's wall time, S3 bytes downloaded and records delivered. Needs the built package.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalDate } from '@js-joda/core';
+import { startMoto } from '../../../tools/bench/lib.mjs';
 import { applyUpload, createConsumer, dailyObjectKey, fixedClock, serializeDailyObject } from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -83,22 +82,7 @@ async function timed(consumer) {
 
 async function s3Endpoint() {
   if (process.env.AWS_ENDPOINT_URL_S3) return { endpoint: process.env.AWS_ENDPOINT_URL_S3, stop: async () => undefined };
-  const port = await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-  const moto = spawn('python3', ['-m', 'moto.server', '-p', String(port)], { stdio: 'ignore' });
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(endpoint).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    endpoint,
-    stop: async () => {
-      moto.kill('SIGTERM');
-    },
-  };
+  // The benches' one moto starter: it finds a python3 that can import moto (under Nx the first python3
+  // on PATH may not), which a plain `python3` here did not, so this bench failed to connect.
+  return startMoto();
 }
