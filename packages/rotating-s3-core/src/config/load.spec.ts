@@ -43,10 +43,17 @@ describe('resolveConfig', () => {
       return '';
     })();
     expect(error.split('; ')).toEqual([
-      `config file ${join(cwd, 'c.json')}: "prefix" must not contain "." or ".." segments`,
-      `config file ${join(cwd, 'c.json')}: "fetchLimit" must be a number`,
-      `config file ${join(cwd, 'c.json')}: "forcePathStyle" must be true or false`,
+      `config file ${join(cwd, 'c.json')}: "prefix" must not contain "." or ".." segments (got "a/../b")`,
+      `config file ${join(cwd, 'c.json')}: "fetchLimit" must be a number (got "10")`,
+      `config file ${join(cwd, 'c.json')}: "forcePathStyle" must be true or false (got "yes")`,
     ]);
+  });
+
+  it('refuses a config file without a stage or that is not an object, saying so', () => {
+    const cwd = dirWith({ 'none.json': { bucket: 'abc' }, 'array.json': [], 'text.json': '"merge"' });
+    expect(() => resolveConfig({ configFile: 'none.json', cwd, env: {} })).toThrow(/none\.json: "stage" is required$/);
+    expect(() => resolveConfig({ configFile: 'array.json', cwd, env: {} })).toThrow(/array\.json: must be a JSON object such as \{"stage": "merge", \.\.\.\} \(got an array\)$/);
+    expect(() => resolveConfig({ configFile: 'text.json', cwd, env: {} })).toThrow(/text\.json: must be a JSON object .* \(got "merge"\)$/);
   });
 
   it('names the variable and value of a bad environment override', () => {

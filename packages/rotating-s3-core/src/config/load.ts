@@ -68,6 +68,10 @@ function readJsonFile(path: string, what: string): unknown {
 }
 
 function parseLayer<T>(schema: v.GenericSchema<unknown, T>, value: unknown, source: string, allowed: readonly string[] = CONFIG_FIELDS): T {
+  // valibot's object schemas take arrays for objects; a config is always a JSON object.
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`${source}: must be a JSON object such as {"stage": "merge", ...} (got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)})`);
+  }
   const result = v.safeParse(schema, value);
   if (!result.success) throw new ConfigError(formatIssues(result.issues, source, allowed));
   return result.output;

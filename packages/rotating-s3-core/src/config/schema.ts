@@ -80,21 +80,30 @@ export type StageConfigOverride = v.InferOutput<typeof configOverrideSchema>;
 /** The config fields a user may write (what an unknown-field message offers instead). */
 export const CONFIG_FIELDS = Object.keys(configFileSchema.entries).filter((k) => k !== '$schema');
 
+/** A bad value as the user wrote it, shortened: `"10"`, `2.5`, `["a"]`. */
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /**
- * One line per problem: `"field" message`. An unknown field is reported with every unknown field of that
- * object (valibot stops at the first) and the fields `allowed` there.
+ * One line per problem: `"field" message (got <value>)`. An unknown field is reported with every unknown
+ * field of that object (valibot stops at the first) and the fields `allowed` there; a missing one as
+ * required.
  */
 export function formatIssues(issues: readonly v.BaseIssue<unknown>[], source: string, allowed: readonly string[]): string {
   return issues
     .map((issue) => {
       const path = issue.path ?? [];
       const last = path.at(-1);
-      if (issue.type === 'strict_object' && last?.origin === 'key') {
+      const field = path.map((item) => String(item.key)).join('.') || '(file)';
+      if (last?.origin === 'key') {
+        // valibot's object schemas report both kinds at the key: an unknown key expects "never".
+        if (issue.expected !== 'never') return `${source}: "${field}" is required`;
         const unknown = Object.keys(last.input as Record<string, unknown>).filter((k) => k !== '$schema' && !allowed.includes(k));
         return `${source}: unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: ${allowed.join(', ')}`;
       }
-      const field = path.map((item) => String(item.key)).join('.') || '(file)';
-      return `${source}: "${field}" ${issue.message}`;
+      return `${source}: "${field}" ${issue.message} (got ${preview(issue.input)})`;
     })
     .join('; ');
 }
