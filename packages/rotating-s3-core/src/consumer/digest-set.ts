@@ -29,8 +29,19 @@ export class DigestSet {
     return this.count + (this.hasZero ? 1 : 0);
   }
 
+  /**
+   * Makes room for `additional` more digests at once, so loading a large history rehashes the table
+   * once instead of at every doubling (a consumer loads millions of digests at the start of each run).
+   */
+  reserve(additional: number): void {
+    let mask = this.mask;
+    while ((this.count + additional) * 2 > mask + 1) mask = mask * 2 + 1;
+    if (mask !== this.mask) this.resize(mask);
+  }
+
   /** Loads digests from the file's form (16 base64url characters each, concatenated). */
   loadEncoded(encoded: string): void {
+    this.reserve(Math.floor(encoded.length / DIGEST_CHARS));
     const bytes = Buffer.from(encoded, 'base64url');
     for (let i = 0; i + DIGEST_BYTES <= bytes.length; i += DIGEST_BYTES) this.insert(bytes.readUInt32BE(i), bytes.readUInt32BE(i + 4), bytes.readUInt32BE(i + 8));
   }
@@ -77,7 +88,7 @@ export class DigestSet {
       this.hasZero = true;
       return fresh;
     }
-    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    if ((this.count + 1) * 2 > this.mask + 1) this.resize(this.mask * 2 + 1);
     for (let slot = a & this.mask; ; slot = (slot + 1) & this.mask) {
       const at = slot * 3;
       const sa = this.slots[at]!;
@@ -94,9 +105,10 @@ export class DigestSet {
     }
   }
 
-  private grow(): void {
+  /** Rehashes into a table of `mask + 1` slots (a power of two). */
+  private resize(mask: number): void {
     const old = this.slots;
-    this.mask = this.mask * 2 + 1;
+    this.mask = mask;
     this.slots = new Uint32Array(3 * (this.mask + 1));
     this.count = 0;
     for (let at = 0; at < old.length; at += 3) {
