@@ -5,6 +5,7 @@
  *   inprocess  logger.logFetch with fsync per fetch vs a raw append+fsync loop of the same bytes
  *   rotation   one rotating `log` against daily objects of 1, 10, 100, 500 MB (BENCH_SIZES): bytes on the
  *              wire through a counting proxy in front of moto, wall time, peak RSS of the process
+ *   consumer   a consumer run finding 100 new fetches on top of a ~1 GB history (BENCH_CONSUMER_MIB) vs on none
  *   peers      10,000 fetches of 10 KB: rotating-s3 vs s3-streamlogger vs winston-s3-transport, throughput
  *              and what each loses when its process is killed with SIGKILL mid-run
  * Prints tables and writes docs/bench/results.json. Not part of the test run.
@@ -16,14 +17,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { applyUpload, createStageLogger, serializeDailyObject, startupSnapshotArgs } from '@rotating-s3/core';
+import { applyUpload, createConsumer, createStageLogger, dailyObjectKey, fixedClock, serializeDailyObject, startupSnapshotArgs } from '@rotating-s3/core';
 import { CREDS, bucket, median, mib, s3, startCountingProxy, startMoto, table } from './lib.mjs';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const BIN = join(root, 'packages', 'rotating-s3-core', 'bin', 'rotating-s3.js');
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['startup', 'inprocess', 'rotation', 'peers'];
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['startup', 'inprocess', 'rotation', 'consumer', 'peers'];
 const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version }, at: new Date().toISOString() };
 const out = [];
 const work = mkdtempSync(join(tmpdir(), 'rs3-bench-'));
@@ -206,6 +207,72 @@ try {
     out.push(table('one rotating `log` (10 KB fetch) by daily object size — bytes through a counting proxy in front of moto', ['daily MiB', 'new KiB', 'wire KiB', 'budget KiB (1.3×new+256)', 'within', 'wall ms', 'peak RSS MiB'], rows));
   }
 
+  if (sections.includes('consumer')) {
+    // A consumer run that finds 100 new fetches, on top of a large history it already processed vs on a
+    // stage with no history: the cost of a run should follow what is new, not what the day(s) hold.
+    const HISTORY_MIB = Number(process.env.BENCH_CONSUMER_MIB ?? 1024);
+    const DAYS = 30;
+    const FETCHES = 25; // per upload, as fetchLimit
+    const RECORD = 'x'.repeat(440); // 20 records of ~500 bytes: ~10 KB per fetch
+    const lastDay = '2026-11-28';
+    const days = Array.from({ length: DAYS }, (_, d) => new Date(Date.parse(`${lastDay}T12:00:00Z`) - (DAYS - 1 - d) * 86_400_000).toISOString().slice(0, 10));
+    const batch = (date, u) => ({
+      stage: 'bench', timezone: 'America/New_York', date, uploadTimestamp: `${date}T11:00:00.000-05:00`,
+      fetches: Array.from({ length: FETCHES }, (_, f) => {
+        const n = u * FETCHES + f + 1;
+        return { fetch_id: `${date}-${n}`, fetch_number: n, timestamp: `${date}T10:00:00.000-05:00`, records: 20, data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: RECORD })) } };
+      }),
+    });
+    const uploadBytes = Buffer.byteLength(JSON.stringify(batch(lastDay, 0)));
+    const uploadsPerDay = Math.max(1, Math.round((HISTORY_MIB * 1024 * 1024) / DAYS / uploadBytes));
+    const stageOf = (name) => ({ stage: 'bench', bucket: name, prefix: 'logs', localDir: join(work, `consumer-${name}-local`), fetchLimit: FETCHES, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', forcePathStyle: true });
+    const put = (config, date, object) => client.send(new PutObjectCommand({ Bucket: config.bucket, Key: dailyObjectKey(config.prefix, config.stage, date), Body: serializeDailyObject(object) }));
+    // The history stage is consumed as it grows, one run per day at the end of that day (steady state:
+    // record ids are remembered by the day they were received, for the retention window).
+    const setups = {};
+    for (const [kind, uploads] of [['history', uploadsPerDay], ['empty', 0]]) {
+      const config = stageOf(await bucket(client, `consumer-${kind}`));
+      const stateDir = join(work, `consumer-${kind}-state`);
+      const consumerOn = (date) => createConsumer({ config, consumer: 'bench', stateDir, clock: fixedClock(`${date}T23:00:00-05:00`), s3Client: client });
+      const objects = new Map();
+      let bytes = 0;
+      let first = { ms: 0, s3_bytes: 0, records: 0 };
+      for (const date of kind === 'history' ? days : []) {
+        let object;
+        for (let u = 0; u < uploads; u++) object = applyUpload(object, batch(date, u)).object;
+        objects.set(date, object);
+        bytes += Buffer.byteLength(serializeDailyObject(object));
+        await put(config, date, object);
+        const daily = await timedConsumerRun(consumerOn(date));
+        first = { ms: first.ms + daily.ms, s3_bytes: first.s3_bytes + daily.s3_bytes, records: first.records + daily.records };
+      }
+      setups[kind] = { config, objects, bytes, consumer: consumerOn(lastDay), stateFile: join(stateDir, 'bench_processed_fetch_ids.json'), first, next: objects.get(lastDay) ? uploads : 0 };
+    }
+    // Three rounds: each appends 100 fetches (4 uploads of 25) to today's object of both stages.
+    const runs = { history: [], empty: [] };
+    for (let round = 0; round < 3; round++) {
+      for (const kind of ['history', 'empty']) {
+        const setup = setups[kind];
+        let object = setup.objects.get(lastDay);
+        for (let u = 0; u < 4; u++) object = applyUpload(object, batch(lastDay, setup.next++)).object;
+        setup.objects.set(lastDay, object);
+        await put(setup.config, lastDay, object);
+        runs[kind].push({ ...(await timedConsumerRun(setup.consumer)), state_bytes: statSync(setup.stateFile).size });
+      }
+    }
+    const pick = (kind) => {
+      const m = median(runs[kind].map((r) => r.ms));
+      return runs[kind].find((r) => r.ms === m);
+    };
+    const h = pick('history');
+    const e = pick('empty');
+    results.consumer = { history_mib: setups.history.bytes / 1024 / 1024, history_records: setups.history.first.records, first_run: setups.history.first, runs, ratio: h.ms / e.ms };
+    out.push(table(`consumer: one run that finds 100 new fetches (2000 records), median of 3 (history: ${mib(setups.history.bytes)} MiB in ${DAYS} daily objects, ${setups.history.first.records} records, consumed by one run a day, ${(setups.history.first.ms / 1000).toFixed(1)} s in all)`, ['history', 'wall ms', 'S3 bytes read', 'records', 'processed-ID file', 'ratio'], [
+      [`${mib(setups.history.bytes)} MiB`, h.ms.toFixed(0), String(h.s3_bytes), String(h.records), `${mib(h.state_bytes)} MiB`, (h.ms / e.ms).toFixed(2)],
+      ['none', e.ms.toFixed(0), String(e.s3_bytes), String(e.records), `${mib(e.state_bytes)} MiB`, '1.00'],
+    ]));
+  }
+
   if (sections.includes('peers')) {
     const N = Number(process.env.BENCH_PEER_FETCHES ?? 10_000);
     const rows = [];
@@ -242,6 +309,16 @@ try {
 } finally {
   moto.stop();
   rmSync(work, { recursive: true, force: true });
+}
+
+/** One consumer run, timed: wall ms, S3 bytes downloaded, records delivered. */
+async function timedConsumerRun(consumer) {
+  const started = performance.now();
+  let records = 0;
+  const summary = await consumer.run(() => {
+    records++;
+  });
+  return { ms: performance.now() - started, s3_bytes: summary.s3_bytes, records };
 }
 
 console.log(out.join('\n'));
