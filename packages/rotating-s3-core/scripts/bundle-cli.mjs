@@ -40,7 +40,7 @@ const signalExit4 = createRequire(require.resolve('write-file-atomic')).resolve(
 const lockfileDependencies = {
   name: 'proper-lockfile-dependencies',
   resolveId(id, importer) {
-    if (id === 'graceful-fs') return '\0graceful-fs:node-fs';
+    if (id === 'graceful-fs' && importer?.includes(`${sep}proper-lockfile${sep}`)) return '\0graceful-fs:node-fs';
     if (id === 'signal-exit' && importer?.includes(`${sep}proper-lockfile${sep}`)) return '\0signal-exit:3-on-4';
     return null;
   },
