@@ -1,11 +1,11 @@
 import { readJson, readProjectConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { STAGE_NAME_PATTERN as CORE_STAGE_NAME, isJsonPointer } from '@rotating-s3/core';
+import { STAGE_NAME_PATTERN as CORE_STAGE_NAME, isJsonPointer, resolveConfig } from '@rotating-s3/core';
 import { stageGenerator } from './generator';
 import { removeStageGenerator } from '../remove-stage/generator';
 import { syncStagesGenerator } from '../sync-stages/generator';
-import { JSON_POINTER_PATTERN, STAGE_NAME_PATTERN } from './validate';
+import { JSON_POINTER_PATTERN, STAGE_NAME_PATTERN, assertValidStageOptions } from './validate';
 
 const options = { name: 'merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', recordType: 'match', skipInstall: true };
 
@@ -101,10 +101,27 @@ describe('stage generator', () => {
     expect(snapshot(tree)).toEqual(first);
   });
 
-  it('validates stage names and JSON Pointers exactly like the runtime', () => {
+  it('validates stage names, JSON Pointers and timezones exactly like the runtime', () => {
     expect(STAGE_NAME_PATTERN.source).toBe(CORE_STAGE_NAME.source);
     for (const pointer of ['', '/', '/a', '/a~0b/c~1d', 'a', '/a~2', '~1']) {
       expect(JSON_POINTER_PATTERN.test(pointer), pointer).toBe(isJsonPointer(pointer));
     }
+    const accepts = {
+      generator: (timezone: string) => passes(() => assertValidStageOptions({ name: 'merge', fetchLimit: 25, timezone, recordsPath: '', bucket: 'pipeline-logs', prefix: '', recordType: 'record' })),
+      runtime: (timezone: string) => passes(() => resolveConfig({ stageConfig: { stage: 'merge', timezone }, env: {} })),
+    };
+    for (const timezone of ['America/New_York', 'UTC', 'Etc/GMT+5', 'US/Eastern', 'Mars/Olympus', '-05:00', 'Z', 'UTC+5', 'GMT-03:00']) {
+      expect(accepts.generator(timezone), timezone).toBe(accepts.runtime(timezone));
+    }
+    expect(accepts.runtime('-05:00')).toBe(false);
   });
 });
+
+function passes(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}

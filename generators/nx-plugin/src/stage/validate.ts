@@ -4,7 +4,7 @@
  * (Nx loads generators with require) and cannot import the ESM core, so generator.spec.ts checks that
  * both agree.
  */
-import { ZoneId } from '@js-joda/core';
+import { ZoneId, ZoneOffset } from '@js-joda/core';
 import '@js-joda/timezone';
 
 export const STAGE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
@@ -31,10 +31,15 @@ export function assertValidStageOptions(options: {
   if (!Number.isInteger(options.fetchLimit) || options.fetchLimit < 1) {
     fail(`--fetchLimit ${JSON.stringify(options.fetchLimit)} must be a whole number of at least 1`);
   }
+  let zone: ZoneId | undefined;
   try {
-    ZoneId.of(options.timezone);
+    zone = ZoneId.of(options.timezone);
   } catch {
     fail(`--timezone ${JSON.stringify(options.timezone)} is not an IANA timezone; use e.g. America/New_York, Europe/Berlin or UTC`);
+  }
+  // As the runtime (core's time/zone.ts): offsets are not a place's midnight.
+  if (zone instanceof ZoneOffset || /^(?:UTC|GMT|UT)[+-]/.test(zone?.id() ?? '')) {
+    fail(`--timezone ${JSON.stringify(options.timezone)} is a fixed UTC offset, not an IANA timezone; use e.g. America/New_York (or Etc/GMT+5 if a fixed offset is really meant)`);
   }
   if (!JSON_POINTER_PATTERN.test(options.recordsPath)) {
     fail(`--recordsPath ${JSON.stringify(options.recordsPath)} is not a JSON Pointer; use e.g. /matches, or "" for the whole payload`);

@@ -75,6 +75,11 @@ describe('stage timezone', () => {
 
   it('refuses unknown zones and instants without an offset with a fix', () => {
     expect(() => resolveZone('Mars/Olympus')).toThrow(/unknown timezone "Mars\/Olympus".*IANA/);
+    for (const offset of ['-05:00', '+00:00', 'Z', 'UTC+5', 'GMT-03:00', 'UT+01']) {
+      expect(() => resolveZone(offset), offset).toThrow(new RegExp(`"${offset.replace('+', '\\+')}" is a fixed UTC offset, not an IANA timezone`));
+    }
+    // The tzdb's own names stay valid, fixed-offset ones included.
+    for (const name of ['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT+5']) expect(resolveZone(name).id()).toBe(name);
     expect(() => fixedClock('2026-11-28T10:00:00')).toThrow(/with an offset/);
     expect(fixedClock('2026-11-28T10:00:00-05:00').instant().toString()).toBe('2026-11-28T15:00:00Z');
   });

@@ -7,7 +7,7 @@
  * into js-joda's provider. Without that file (running from sources) the full tzdb is loaded.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { DateTimeFormatter, Instant, LocalDate, loadTimezonePlugin, ZonedDateTime, ZoneId, ZoneRulesProvider } from './joda.js';
+import { DateTimeFormatter, Instant, LocalDate, loadTimezonePlugin, ZonedDateTime, ZoneId, ZoneOffset, ZoneRulesProvider } from './joda.js';
 import { ConfigError } from '../errors.js';
 
 let provider: 'none' | 'subset' | 'full' = 'none';
@@ -51,32 +51,44 @@ function findPacked(tzdb: Buffer, name: string): { version: string; zone: string
 }
 
 /**
- * Loads the timezone plugin now rather than at the first zone lookup (the start-up snapshot build calls
- * it, so the plugin is already in the heap a snapshot-started process begins with).
+ * True when the application already installed a tzdb into the js-joda we share (it imported
+ * @js-joda/timezone itself): loading our plugin then would replace its provider, and every zone the
+ * application had would be gone. Its tzdb is used instead.
  */
-export function preloadZoneData(): void {
-  if (provider !== 'none') return;
-  if (!existsSync(TZDB)) {
+function tzdbInstalledByHost(): boolean {
+  return ZoneRulesProvider.getAvailableZoneIds().length > 0;
+}
+
+/**
+ * Chooses where zones come from, now rather than at the first zone lookup (the start-up snapshot build
+ * calls it, so the plugin is already in the heap a snapshot-started process begins with): the
+ * application's tzdb if it installed one, else ours one zone at a time, else (no dist/tzdb.txt, running
+ * from sources) the full plugin.
+ */
+export function preloadZoneData(): 'subset' | 'full' {
+  if (provider !== 'none') return provider;
+  if (tzdbInstalledByHost()) {
+    provider = 'full';
+  } else if (!existsSync(TZDB)) {
     loadTimezonePlugin('full');
     provider = 'full';
   } else {
     loadTimezonePlugin('empty');
     provider = 'subset';
   }
+  return provider;
 }
 
 /** Makes `name` resolvable by ZoneId.of, unpacking only that zone when the packed tzdb is available. */
 function ensureZoneData(name: string): void {
   if (provider === 'full' || loadedZones.has(name)) return;
+  if (preloadZoneData() === 'full') return;
   const tzdb = readPacked();
   if (tzdb === null) {
+    // dist/tzdb.txt went away after the plugin was chosen: the full tzdb still answers.
     loadTimezonePlugin('full');
     provider = 'full';
     return;
-  }
-  if (provider === 'none') {
-    loadTimezonePlugin('empty');
-    provider = 'subset';
   }
   const found = findPacked(tzdb, name);
   // loadTzdbData adds to what is loaded; zones and links not named here stay packed.
@@ -91,15 +103,24 @@ const TIMESTAMP_FORMAT = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSx
 
 /** Resolves an IANA zone name, refusing fixed offsets and unknown names with a fix. */
 export function resolveZone(name: string, source = 'timezone'): ZoneId {
+  let zone: ZoneId;
   try {
     ensureZoneData(name);
-    return ZoneId.of(name);
+    zone = ZoneId.of(name);
   } catch (cause) {
     throw new ConfigError(
       `${source}: unknown timezone "${name}"; use an IANA name such as "America/New_York", "Europe/Berlin" or "UTC"`,
       { cause },
     );
   }
+  // js-joda also takes offsets (`-05:00`, `Z`) and prefixed ones (`UTC+5`): a stage's day follows a
+  // place's midnight, DST included, so those are refused (the tzdb's own Etc/GMT+5 stays allowed).
+  if (zone instanceof ZoneOffset || /^(?:UTC|GMT|UT)[+-]/.test(zone.id())) {
+    throw new ConfigError(
+      `${source}: "${name}" is a fixed UTC offset, not an IANA timezone; use the zone of the place whose midnight starts the day, such as "America/New_York" (or "Etc/GMT+5" if a fixed offset is really meant)`,
+    );
+  }
+  return zone;
 }
 
 /** The local calendar date of an instant in the zone. */
