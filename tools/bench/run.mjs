@@ -266,7 +266,7 @@ try {
     };
     const h = pick('history');
     const e = pick('empty');
-    results.consumer = { history_mib: setups.history.bytes / 1024 / 1024, history_records: setups.history.first.records, first_run: setups.history.first, runs, ratio: h.ms / e.ms };
+    results.consumer = { history_mib: setups.history.bytes / 1024 / 1024, history_records: setups.history.first.records, daily_runs_total: setups.history.first, runs, ratio: h.ms / e.ms };
     out.push(table(`consumer: one run that finds 100 new fetches (2000 records), median of 3 (history: ${mib(setups.history.bytes)} MiB in ${DAYS} daily objects, ${setups.history.first.records} records, consumed by one run a day, ${(setups.history.first.ms / 1000).toFixed(1)} s in all)`, ['history', 'wall ms', 'S3 bytes read', 'records', 'processed-ID file', 'ratio'], [
       [`${mib(setups.history.bytes)} MiB`, h.ms.toFixed(0), String(h.s3_bytes), String(h.records), `${mib(h.state_bytes)} MiB`, (h.ms / e.ms).toFixed(2)],
       ['none', e.ms.toFixed(0), String(e.s3_bytes), String(e.records), `${mib(e.state_bytes)} MiB`, '1.00'],
