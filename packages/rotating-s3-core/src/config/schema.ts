@@ -94,9 +94,8 @@ function preview(value: unknown): string {
 export function formatIssues(issues: readonly v.BaseIssue<unknown>[], source: string, allowed: readonly string[]): string {
   return issues
     .map((issue) => {
-      const path = issue.path ?? [];
-      const last = path.at(-1);
-      const field = path.map((item) => String(item.key)).join('.') || '(file)';
+      const last = issue.path?.at(-1);
+      const field = v.getDotPath(issue) || '(file)';
       if (last?.origin === 'key') {
         // valibot's object schemas report both kinds at the key: an unknown key expects "never".
         if (issue.expected !== 'never') return `${source}: "${field}" is required`;

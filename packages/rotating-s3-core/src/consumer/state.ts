@@ -99,11 +99,6 @@ export function assertConsumerName(name: string): string {
 const CORRUPT_FIX =
   'restore it from a backup, or move it aside to start this state directory over (every consumer in it then receives all data again); it was NOT reset';
 
-/** `consumers.billing.objects.x.offset`, or `(file)` for the file itself. */
-function issuePath(issue: v.BaseIssue<unknown>): string {
-  return issue.path?.map((item) => String(item.key)).join('.') || '(file)';
-}
-
 /** Reads and validates the whole file; undefined when it does not exist yet. */
 export async function readConsumerStateFile(path: string, stage: string): Promise<ConsumerStateFile | undefined> {
   return readValidated(path, stage, stateFileSchema);
@@ -129,7 +124,7 @@ async function readValidated<T extends { stage: string }>(path: string, stage: s
   const parsed = v.safeParse(schema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
-    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${issuePath(issue)}: ${issue.message}); ${CORRUPT_FIX}`, { cause: new v.ValiError(parsed.issues) });
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${v.getDotPath(issue) || '(file)'}: ${issue.message}); ${CORRUPT_FIX}`, { cause: new v.ValiError(parsed.issues) });
   }
   if (parsed.output.stage !== stage) {
     throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} belongs to stage "${parsed.output.stage}", not "${stage}"; use the state directory of stage "${stage}"`);
@@ -164,7 +159,8 @@ export async function commitConsumerEntry(fs: DurableFs, path: string, stage: st
       const checked = v.safeParse(consumerEntrySchema, other);
       if (!checked.success) {
         const issue = checked.issues[0];
-        const where = issue.path ? `consumers.${name}.${issuePath(issue)}` : `consumers.${name}`;
+        const at = v.getDotPath(issue);
+        const where = at ? `consumers.${name}.${at}` : `consumers.${name}`;
         throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, { cause: new v.ValiError(checked.issues) });
       }
     }
