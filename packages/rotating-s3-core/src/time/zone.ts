@@ -147,8 +147,8 @@ export function localView(instant: Instant, zone: ZoneId): { date: string; times
   const fields = new Date(millis + offsetSeconds * 1000).toISOString();
   if (fields.length !== 24) {
     // Years outside 0000-9999 (`+010000-…`): left to js-joda.
-    const timestamp = formatTimestamp(instant, zone);
-    return { date: localDateOf(instant, zone).toString(), timestamp };
+    const zoned = ZonedDateTime.ofInstant(instant, zone);
+    return { date: zoned.toLocalDate().toString(), timestamp: zoned.format(TIMESTAMP_FORMAT) };
   }
   let offset = offsetTexts.get(offsetSeconds);
   if (offset === undefined) {
