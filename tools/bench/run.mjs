@@ -226,7 +226,12 @@ try {
     const uploadBytes = Buffer.byteLength(JSON.stringify(batch(lastDay, 0)));
     const uploadsPerDay = Math.max(1, Math.round((HISTORY_MIB * 1024 * 1024) / DAYS / uploadBytes));
     const stageOf = (name) => ({ stage: 'bench', bucket: name, prefix: 'logs', localDir: join(work, `consumer-${name}-local`), fetchLimit: FETCHES, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', forcePathStyle: true });
-    const put = (config, date, object) => client.send(new PutObjectCommand({ Bucket: config.bucket, Key: dailyObjectKey(config.prefix, config.stage, date), Body: serializeDailyObject(object) }));
+    /** Uploads a daily object; returns its size. */
+    const put = async (config, date, object) => {
+      const body = serializeDailyObject(object);
+      await client.send(new PutObjectCommand({ Bucket: config.bucket, Key: dailyObjectKey(config.prefix, config.stage, date), Body: body }));
+      return Buffer.byteLength(body);
+    };
     // The history stage is consumed as it grows, one run per day at the end of that day (steady state:
     // record ids are remembered by the day they were received, for the retention window).
     const setups = {};
@@ -241,8 +246,7 @@ try {
         let object;
         for (let u = 0; u < uploads; u++) object = applyUpload(object, batch(date, u)).object;
         objects.set(date, object);
-        bytes += Buffer.byteLength(serializeDailyObject(object));
-        await put(config, date, object);
+        bytes += await put(config, date, object);
         const daily = await timedConsumerRun(consumerOn(date));
         first = { ms: first.ms + daily.ms, s3_bytes: first.s3_bytes + daily.s3_bytes, records: first.records + daily.records };
       }
