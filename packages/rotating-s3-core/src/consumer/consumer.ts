@@ -32,7 +32,7 @@ import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, t
 import { consumerCrashPoint } from './crash-point.js';
 import { ConsumerError } from './errors.js';
 import { localLogPath, readLocalFetches, unreadable } from './local-reader.js';
-import { DIGEST_CHARS, DigestSet, digestOf } from './digest-set.js';
+import { DigestSet, digestOf } from './digest-set.js';
 import { recordIdOf, recordTimestampOf } from './record-id.js';
 import type { ObjectReadOutcome } from './s3-reader.js';
 import {
@@ -187,9 +187,7 @@ class Run {
     this.today = localDateOf(this.s.clock.instant(), this.s.zone);
     this.todayText = this.today.toString();
     for (const ids of Object.values(entry.fetches)) for (const id of ids) this.processedFetches.add(id);
-    const days = Object.values(entry.records);
-    this.receivedRecords.reserve(days.reduce((n, digests) => n + digests.length / DIGEST_CHARS, 0));
-    for (const digests of days) this.receivedRecords.loadEncoded(digests);
+    this.receivedRecords.loadEncoded(...Object.values(entry.records));
     this.cursors = new Map(Object.entries(entry.objects));
     const interval = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.progressive = !options.dryRun && Number.isFinite(interval);

@@ -39,11 +39,13 @@ export class DigestSet {
     if (mask !== this.mask) this.resize(mask);
   }
 
-  /** Loads digests from the file's form (16 base64url characters each, concatenated). */
-  loadEncoded(encoded: string): void {
-    this.reserve(Math.floor(encoded.length / DIGEST_CHARS));
-    const bytes = Buffer.from(encoded, 'base64url');
-    for (let i = 0; i + DIGEST_BYTES <= bytes.length; i += DIGEST_BYTES) this.insert(bytes.readUInt32BE(i), bytes.readUInt32BE(i + 4), bytes.readUInt32BE(i + 8));
+  /** Loads digests from the file's form (16 base64url characters each, concatenated), one string per day. */
+  loadEncoded(...days: string[]): void {
+    this.reserve(days.reduce((n, encoded) => n + Math.floor(encoded.length / DIGEST_CHARS), 0));
+    for (const encoded of days) {
+      const bytes = Buffer.from(encoded, 'base64url');
+      for (let i = 0; i + DIGEST_BYTES <= bytes.length; i += DIGEST_BYTES) this.insert(bytes.readUInt32BE(i), bytes.readUInt32BE(i + 4), bytes.readUInt32BE(i + 8));
+    }
   }
 
   /** True when the digest was received before (loaded, or remembered by this run). */
