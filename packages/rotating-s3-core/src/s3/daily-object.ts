@@ -15,6 +15,9 @@
  * - every `fetch_id` appears once; a fetch already present is never appended again, and an upload whose
  *   `upload_id` is listed in `daily_metadata.upload_ids` is not appended again: a retried upload (after a
  *   timeout that S3 did apply, or a crash before the local trim) is a no-op.
+ * - `daily_metadata.fetch_id_digests` lists `fetchIdDigest(fetch_id)` of every fetch in upload order, so
+ *   a server-side append can tell from the tail alone that a fetch may already be present (the same
+ *   fetch id logged on two hosts); a digest match is then settled exactly on the full object.
  * - the bytes before the final `\n],\n"daily_metadata":` never change when an upload is appended, so
  *   an append can copy them server-side (s3/append-store.ts) and readers can resume at a byte offset.
  */
@@ -49,6 +52,8 @@ export interface DailyMetadata {
   last_upload: string;
   /** `upload_id` of each upload, in sequence order: lets an append recognise a retried upload from the tail alone. */
   upload_ids?: string[];
+  /** `fetchIdDigest` of every fetch, in order: fetch-id dedup from the tail alone (see the invariants). */
+  fetch_id_digests?: string[];
 }
 
 export interface DailyObject {
@@ -60,6 +65,17 @@ export interface DailyObject {
 export function dailyObjectKey(prefix: string, stage: string, date: string): string {
   const name = `${stage}_json_log_${date}.json`;
   return prefix === '' ? name : `${prefix}/${name}`;
+}
+
+/** 64 bits of SHA-256 of a fetch id: a match only means "maybe present", settled on the full object. */
+export function fetchIdDigest(fetchId: string): string {
+  return createHash('sha256').update(fetchId).digest('hex').slice(0, 16);
+}
+
+/** The metadata's digest list when it is complete for the object, else undefined (written by an older version). */
+export function knownFetchDigests(meta: DailyMetadata): string[] | undefined {
+  const digests = meta.fetch_id_digests;
+  return Array.isArray(digests) && digests.length === meta.total_fetches_today ? digests : undefined;
 }
 
 export function uploadIdOf(stage: string, date: string, fetchIds: readonly string[]): string {
@@ -127,6 +143,7 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
       first_upload_today: batch.uploadTimestamp,
       last_upload: batch.uploadTimestamp,
       upload_ids: [],
+      fetch_id_digests: [],
     },
   };
   if (fresh.length === 0) {
@@ -153,6 +170,7 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
       first_upload_today: base.uploads.length === 0 ? batch.uploadTimestamp : meta.first_upload_today,
       last_upload: batch.uploadTimestamp,
       upload_ids: [...(meta.upload_ids ?? base.uploads.map((u) => u.upload_id)), uploadId],
+      fetch_id_digests: [...(knownFetchDigests(meta) ?? base.uploads.flatMap((u) => u.fetch_data.map((f) => fetchIdDigest(f.fetch_id)))), ...fresh.map((f) => fetchIdDigest(f.fetch_id))],
     },
   };
   return { object, upload, alreadyPresent, uploadSequence: upload.upload_sequence };

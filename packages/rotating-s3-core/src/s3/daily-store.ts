@@ -2,10 +2,12 @@
  * Appends uploads to daily objects with optimistic concurrency (full-rewrite strategy):
  * read (GetObject, remember the ETag) → apply the upload in memory → PutObject with `If-Match: <etag>`
  * (or `If-None-Match: *` when the object does not exist yet). On 412/409 another writer won the race:
- * re-read, re-apply, retry after a jittered backoff. Because `applyUpload` skips fetch ids that are
- * already present, a retry after an ambiguous failure never appends an upload twice.
+ * the attempt throws `Raced` and `retryOnConflict` re-reads, re-applies and retries. Because
+ * `applyUpload` skips fetch ids that are already present, a retry after an ambiguous failure never
+ * appends an upload twice.
  *
- * `DailyObjectStore` is the seam for other append strategies (server-side append of large objects).
+ * `DailyObjectStore` is the seam for other append strategies (server-side append of large objects,
+ * append-store.ts, which calls `rewriteOnce` for objects below 5 MiB and for exact fetch-id dedup).
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3Error } from '../errors.js';
@@ -17,6 +19,7 @@ import {
   type UploadBatch,
 } from './daily-object.js';
 import { isConditionFailure, isNotFound, toS3Error } from './errors.js';
+import { Raced, retryOnConflict } from './retry.js';
 
 export interface AppendOutcome {
   key: string;
@@ -47,74 +50,72 @@ export interface RewriteStoreOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Reads and validates a daily object with its ETag; undefined when it does not exist. */
+export async function readDailyObjectWithEtag(client: S3Client, bucket: string, key: string, date: string): Promise<{ object: DailyObject; etag: string; bytes: number } | undefined> {
+  let text: string;
+  let etag: string;
+  try {
+    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = (await response.Body?.transformToString('utf8')) ?? '';
+    etag = response.ETag ?? '';
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toS3Error(error, 'GetObject', bucket, key);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const problem = validateDailyObject(parsed, date);
+  if (problem) {
+    throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} is not a valid rotating-s3 daily object (${problem}); move it aside and run flush again — nothing was overwritten`);
+  }
+  return { object: parsed as DailyObject, etag, bytes: Buffer.byteLength(text) };
+}
 
-/** Full decorrelated jitter: spreads racing writers apart without a thundering herd. */
-function backoffMs(attempt: number): number {
-  return Math.floor(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
+/**
+ * One read-apply-conditional-put attempt. Throws `Raced` when another writer changed the object first,
+ * or when the object read is `below` bytes or larger (the caller then re-decides how to append).
+ */
+export async function rewriteOnce(client: S3Client, bucket: string, key: string, batch: UploadBatch, attempt: number, below = Infinity): Promise<AppendOutcome> {
+  const current = await readDailyObjectWithEtag(client, bucket, key, batch.date);
+  if (current && current.bytes >= below) throw new Raced(`the daily object grew to ${current.bytes} bytes since it was sized`);
+  const result = applyUpload(current?.object, batch);
+  if (!result.upload) {
+    return { key, uploadSequence: result.uploadSequence, uploadId: undefined, applied: false, fetches: 0, records: 0, conflicts: attempt };
+  }
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: serializeDailyObject(result.object),
+        ContentType: 'application/json',
+        ...(current ? { IfMatch: current.etag } : { IfNoneMatch: '*' }),
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error) || (current !== undefined && isNotFound(error))) throw new Raced('the daily object changed since it was read');
+    throw toS3Error(error, 'PutObject', bucket, key);
+  }
+  const upload = result.upload;
+  return { key, uploadSequence: upload.upload_sequence, uploadId: upload.upload_id, applied: true, fetches: upload.fetches_in_upload, records: upload.records_in_upload, conflicts: attempt };
 }
 
 export function createRewriteStore(options: RewriteStoreOptions): DailyObjectStore {
   const { client, bucket } = options;
-  const sleep = options.sleep ?? defaultSleep;
-  const maxRetries = options.maxConflictRetries ?? 12;
-
-  async function read(key: string, date: string): Promise<{ object: DailyObject; etag: string } | undefined> {
-    let text: string;
-    let etag: string;
-    try {
-      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      text = (await response.Body?.transformToString('utf8')) ?? '';
-      etag = response.ETag ?? '';
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw toS3Error(error, 'GetObject', bucket, key);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const problem = validateDailyObject(parsed, date);
-    if (problem) {
-      throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} is not a valid rotating-s3 daily object (${problem}); move it aside and run flush again — nothing was overwritten`);
-    }
-    return { object: parsed as DailyObject, etag };
-  }
-
   return {
     async readDailyObject(key, date) {
-      return (await read(key, date))?.object;
+      return (await readDailyObjectWithEtag(client, bucket, key, date))?.object;
     },
-    async appendUpload(key, batch) {
-      for (let attempt = 0; ; attempt++) {
-        const current = await read(key, batch.date);
-        const result = applyUpload(current?.object, batch);
-        if (!result.upload) {
-          return { key, uploadSequence: result.uploadSequence, uploadId: undefined, applied: false, fetches: 0, records: 0, conflicts: attempt };
-        }
-        try {
-          await client.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: key,
-              Body: serializeDailyObject(result.object),
-              ContentType: 'application/json',
-              ...(current ? { IfMatch: current.etag } : { IfNoneMatch: '*' }),
-            }),
-          );
-          const upload = result.upload;
-          return { key, uploadSequence: upload.upload_sequence, uploadId: upload.upload_id, applied: true, fetches: upload.fetches_in_upload, records: upload.records_in_upload, conflicts: attempt };
-        } catch (error) {
-          const raced = isConditionFailure(error) || (current !== undefined && isNotFound(error));
-          if (!raced) throw toS3Error(error, 'PutObject', bucket, key);
-          if (attempt >= maxRetries) {
-            throw new S3Error('E_S3_CONFLICT', `S3 PutObject s3://${bucket}/${key} lost ${attempt + 1} conditional-write races in a row; the fetches stay pending and the next log or flush retries`, { cause: error });
-          }
-          await sleep(backoffMs(attempt));
-        }
-      }
+    appendUpload(key, batch) {
+      return retryOnConflict((attempt) => rewriteOnce(client, bucket, key, batch, attempt), {
+        what: `S3 PutObject s3://${bucket}/${key}`,
+        ...(options.maxConflictRetries === undefined ? {} : { maxRetries: options.maxConflictRetries }),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      });
     },
   };
 }
