@@ -101,11 +101,22 @@ describe('crash safety of the CLI', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const acked: string[] = [];
-    writer.stdout.on('data', (d: Buffer) => acked.push(...d.toString().split('\n').filter((l) => l.startsWith('ack ')).map((l) => l.slice(4))));
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Killed after a random number of acknowledgements past the first rotation (fetchLimit 7), not after a fixed time.
+    const killAfter = 11 + Math.floor(Math.random() * 20);
+    const closed = new Promise((r) => writer.on('close', r));
+    await new Promise<void>((resolve) => {
+      let partial = '';
+      writer.stdout.on('data', (d: Buffer) => {
+        const lines = (partial + d.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        acked.push(...lines.filter((l) => l.startsWith('ack ')).map((l) => l.slice(4)));
+        if (acked.length >= killAfter) resolve();
+      });
+      void closed.then(() => resolve());
+    });
     writer.kill('SIGKILL');
-    await new Promise((r) => writer.on('close', r));
-    expect(acked.length).toBeGreaterThan(10);
+    await closed;
+    expect(acked.length).toBeGreaterThanOrEqual(killAfter);
     // A fetch may be durable without its ack having been read before the kill: retrying it is a no-op.
     const file = writePayload(stage, 'p.json', payload(1));
     const ids = [...acked];

@@ -123,6 +123,28 @@ describe('reliability', () => {
     await oracle(stage, 'two hosts, one daily object (conditional writes)', conflicts, acked, hosts);
   }, 120_000);
 
+  it('keeps three hosts exact while their daily object crosses 5 MiB (rewrite meets server-side append)', async () => {
+    const stage = await createTestStage({ fetchLimit: 1 });
+    const hosts = ['a', 'b', 'c'].map((h) => ({ ...stage.config, localDir: join(stage.dir, `host-${h}`) }));
+    const clock = new SettableClock('2026-11-28T15:00:00Z');
+    const big = (h: number, i: number) => JSON.stringify({ run: i, matches: [{ match_id: `h${h}-${i}`, pad: 'x'.repeat(350_000) }] });
+    let conflicts = 0;
+    const acked: Array<{ id: string; number: number; date: string; writer: string }> = [];
+    await Promise.all(
+      hosts.map(async (config, h) => {
+        const logger = createStageLogger(config, { clock, s3Client: stage.client, opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) } });
+        for (let i = 0; i < 8; i++) {
+          const r = await logger.logFetch(big(h, i), { fetchId: `host${h}-${i}` });
+          acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date, writer: `host${h}` });
+        }
+        await logger.close();
+      }),
+    );
+    const day = await stage.readDaily('2026-11-28');
+    expect(JSON.stringify(day).length).toBeGreaterThan(7 * 1024 * 1024);
+    await oracle(stage, 'three hosts across the 5 MiB crossing', conflicts, acked, hosts);
+  }, 240_000);
+
   it('numbers fetches of several processes on one host uniquely and without gaps (lock)', async () => {
     const stage = await createTestStage({ fetchLimit: 5 });
     const file = writePayload(stage, 'p.json', payload(1));
