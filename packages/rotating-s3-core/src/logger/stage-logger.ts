@@ -26,12 +26,13 @@ import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, rem
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
 import { countRecords, parsePayload, type Payload } from '../records/records.js';
-import { dailyObjectKey, uploadIdOf, type FetchEntry } from '../s3/daily-object.js';
+import { dailyObjectKey, type FetchEntry } from '../s3/daily-object.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { systemClock } from '../time/clock.js';
-import { LocalDate, formatTimestamp, localDateOf, localView, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
+import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
 import { assertFetchId, generateFetchId } from './fetch-id.js';
 import { createOpsLog, type OpsLog } from './ops-log.js';
+import { planFetch, planRotation } from './plan.js';
 
 export interface StageLoggerOptions {
   /** Source of the current instant. Default: the system clock. */
@@ -321,32 +322,23 @@ class DefaultStageLogger implements StageLogger {
       }
 
       const now = this.clock.instant();
-      const local = localView(now, this.zone);
-      const todayText = local.date;
-      // The day never moves backwards: a wall clock stepping back across midnight stays on the later day.
-      // (ISO dates compare as strings, which spares parsing dates on every fetch.)
-      const ahead = state.date !== null && state.date > todayText;
-      const dayText = ahead ? state.date! : todayText;
+      const plan = planFetch(state, now, this.zone);
+      const { date: dayText, fetchNumber, timestamp, midnight } = plan;
 
       const uploads: UploadReport[] = [];
       let uploadError: UploadErrorInfo | undefined;
-      let midnight: LogResult['midnight'];
-      if (state.date !== null && state.date !== dayText) {
-        midnight = { from: state.date, to: dayText };
+      if (midnight) {
         state.lastMidnight = { at: formatTimestamp(now, this.zone), ...midnight };
         state.counters.midnightTransitions++;
-        this.ops.event('info', 'midnight', { from: state.date, to: dayText, pending_from_previous_days: state.pending.length, last_fetch_number: state.lastFetchNumber });
-        const old = state.pending.filter((p) => p.date < dayText);
-        if (old.length > 0) {
-          const outcome = await this.rotate(state, old);
+        this.ops.event('info', 'midnight', { ...midnight, pending_from_previous_days: state.pending.length, last_fetch_number: state.lastFetchNumber });
+        if (plan.uploadFirst.length > 0) {
+          const outcome = await this.rotate(state, plan.uploadFirst);
           uploads.push(...outcome.uploads);
           uploadError = outcome.error;
         }
         await pruneUploaded(this.fs, this.indexPath, LocalDate.parse(dayText).minusDays(RETENTION_DAYS).toString()).catch(() => undefined);
       }
 
-      const fetchNumber = (state.date === dayText ? state.lastFetchNumber : 0) + 1;
-      const timestamp = ahead ? formatTimestamp(startOfDay(LocalDate.parse(dayText), this.zone), this.zone) : local.timestamp;
       const fetchId = fetchIdGiven ?? generateFetchId(timestamp);
       // Written as a string: encoding straight into the write saves a 10 KB Buffer per fetch.
       const block = formatBlock({ fetchId, timestamp, fetchNumber, records }, payloadJson);
@@ -536,23 +528,9 @@ class DefaultStageLogger implements StageLogger {
   private async rotate(state: StageState, which: PendingFetch[]): Promise<{ uploads: UploadReport[]; error: UploadErrorInfo | undefined }> {
     await this.closeAppender();
     const uploads: UploadReport[] = [];
-    const groups: Array<{ date: string; group: PendingFetch[]; uploadId: string }> = [];
-    let rest = which;
-    if (state.inflight) {
-      const ids = new Set(state.inflight.fetchIds);
-      const group = state.pending.filter((p) => ids.has(p.fetchId));
-      if (group.length === ids.size) {
-        groups.push({ date: state.inflight.date, group, uploadId: state.inflight.uploadId });
-        rest = which.filter((p) => !ids.has(p.fetchId));
-      } else {
-        state.inflight = null; // its fetches already left the log: that upload completed
-      }
-    }
-    for (const date of [...new Set(rest.map((p) => p.date))].sort()) {
-      for (const group of chunkUploads(rest.filter((p) => p.date === date), this.config.fetchLimit)) {
-        groups.push({ date, group, uploadId: uploadIdOf(this.config.stage, date, group.map((p) => p.fetchId)) });
-      }
-    }
+    const planned = planRotation(state, which, this.config.fetchLimit, this.config.stage);
+    if (planned.inflightDone) state.inflight = null; // its fetches already left the log: that upload completed
+    const groups = planned.uploads.map((u) => ({ date: u.date, group: u.fetches, uploadId: u.uploadId }));
     for (const { date, group, uploadId } of groups) {
       try {
         uploads.push(await this.uploadGroup(state, date, group, uploadId));
@@ -669,31 +647,6 @@ function checkPayload(payload: Payload): Payload {
     throw new InputError('E_PAYLOAD', `payload is a ${payload === null ? 'null' : typeof payload}, not a JSON object or array`);
   }
   return payload;
-}
-
-/** A backlog (after an outage) is sent in uploads of at most this many bytes of local blocks... */
-const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
-
-/**
- * ...and of at most `fetchLimit` fetches, like a normal rotation: memory and request size stay bounded
- * however long S3 was away. A single fetch larger than the byte cap still goes alone.
- */
-function chunkUploads(fetches: PendingFetch[], fetchLimit: number): PendingFetch[][] {
-  const chunks: PendingFetch[][] = [];
-  let current: PendingFetch[] = [];
-  let bytes = 0;
-  for (const fetch of fetches) {
-    const size = fetch.end - fetch.start;
-    if (current.length > 0 && (current.length >= fetchLimit || bytes + size > MAX_UPLOAD_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(fetch);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 /** Moves each pending block's byte range down by the bytes removed before it. */
