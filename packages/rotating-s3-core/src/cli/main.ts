@@ -58,9 +58,15 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (error.exitCode === 0) return 0; // --help, `help <command>`
+      if (error.code === 'commander.help') {
+        // No command given: commander would dump the usage on stderr; the contract is one line and exit 2.
+        const commands = program.commands.map((c) => c.name()).join(', ');
+        err(`${name}: error E_USAGE: no command given; choose one of ${commands} (run '${name} --help' for usage)\n`);
+        return 2;
+      }
       if (error.code === 'commander.executeSubCommandAsync') return 1;
-      // commander already printed its one-line message; usage errors are exit 2 by contract.
+      // outputError already printed the one-line E_USAGE message; usage errors are exit 2 by contract.
       return 2;
     }
     if (error instanceof RotatingS3Error) {
@@ -77,8 +83,8 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
   const program = new Command(name)
     .description('Per-stage S3 logging with daily rotation: append fetches locally, number them through the day, upload them to the daily S3 object.')
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: err, outputError: (text, write) => write(text) })
-    .showHelpAfterError('(run with --help for usage)')
+    // Only usage errors and the usage-on-error reach writeErr; both are replaced by one E_USAGE line.
+    .configureOutput({ writeOut: out, writeErr: () => {}, outputError: (text) => err(usageLine(name, name, text)) })
     .enablePositionalOptions();
 
   const common = (cmd: Command) =>
@@ -161,5 +167,23 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
 
   addConsumeCommand(common(program.command('consume')), setup, { name, ...(cli.stdout ? { stdout: out } : {}), ...(cli.stderr ? { stderr: cli.stderr } : {}) });
 
+  // A subcommand's usage error points at that subcommand's help.
+  for (const command of program.commands) {
+    command.configureOutput({ writeOut: out, writeErr: () => {}, outputError: (text) => err(usageLine(name, `${name} ${command.name()}`, text)) });
+  }
   return program;
+}
+
+/**
+ * commander's message (`error: required option '--payload-file <path>' not specified`, possibly with a
+ * `(Did you mean …?)` line) as the contract's one line: `<bin>: error E_USAGE: …; run '<cmd> --help' for usage`.
+ */
+function usageLine(bin: string, command: string, text: string): string {
+  const message = text
+    .replace(/^error:\s*/, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+  return `${bin}: error E_USAGE: ${message} (run '${command} --help' for usage)\n`;
 }
