@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { resolveConfig } from '../config/load.js';
 import type { StageConfig, StageConfigInput } from '../config/schema.js';
 import { RotatingS3Error } from '../errors.js';
+import { createOpsLog } from '../logger/ops-log.js';
 import { createStageLogger } from '../logger/stage-logger.js';
 import { fixedClock, systemClock } from '../time/clock.js';
 import { addConsumeCommand } from './consume-command.js';
@@ -103,6 +104,10 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     return { config, clock };
   };
 
+  // Operational events on stderr are one line each, named after this bin (the JSON form is in the events file).
+  const openLogger = (config: StageConfig, clock: ReturnType<typeof systemClock>) =>
+    createStageLogger(config, { clock, holdLockMs: 0, opsLog: createOpsLog(config.localDir, config.stage, process.env, err, name) });
+
   common(program.command('log'))
     .description('append one fetch to the local bookended file; rotate to S3 when fetchLimit fetches are pending')
     .requiredOption('--payload-file <path>', 'file holding the payload (one JSON object or array), or - for standard input')
@@ -112,7 +117,7 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .action(async (opts: CommonOptions & { payloadFile: string; fetchId?: string; metricsFile?: string }) => {
       const { config, clock } = setup(opts);
       const { text, source } = await readPayloadText(opts.payloadFile);
-      const logger = createStageLogger(config, { clock, holdLockMs: 0 });
+      const logger = openLogger(config, clock);
       const logOptions: { source: string; fetchId?: string } = { source };
       if (opts.fetchId !== undefined) logOptions.fetchId = opts.fetchId;
       const result = await logger.logFetch(text, logOptions);
@@ -126,7 +131,7 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .option('--metrics-file <path>', METRICS_FILE_HELP)
     .action(async (opts: CommonOptions & { metricsFile?: string }) => {
       const { config, clock } = setup(opts);
-      const logger = createStageLogger(config, { clock, holdLockMs: 0 });
+      const logger = openLogger(config, clock);
       // A progress bar on a terminal when catching up a backlog; nothing when stderr is not a TTY.
       const { withFlushProgress } = await import('./progress.js');
       const result = await withFlushProgress(logger, () => logger.flush());
@@ -143,7 +148,7 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .option('--metrics-file <path>', `${METRICS_FILE_HELP}; e.g. from cron every minute, so ages stay current while the stage is idle`)
     .action(async (opts: CommonOptions & { json?: boolean; local?: boolean; metricsFile?: string }) => {
       const { config, clock } = setup(opts);
-      const logger = createStageLogger(config, { clock, holdLockMs: 0 });
+      const logger = openLogger(config, clock);
       const status = await logger.status();
       const s3 = opts.local || !config.bucket ? undefined : await (await import('./s3-status.js')).readS3Status(config, status.daily_key, status.date);
       const metrics = await (await import('../metrics/metrics.js')).collectStageMetrics(config, status, clock.instant());

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Instant } from '@js-joda/core';
 import type { StageConfig } from '../config/schema.js';
 import { RotatingS3Error, describeError } from '../errors.js';
@@ -33,18 +33,33 @@ export function checkTimezone(config: StageConfig, now: Instant): DoctorCheck {
   }
 }
 
+/**
+ * Creates the directory if needed, writes and removes a probe file in it, and then removes the
+ * directories it created (empty ones only, deepest first), so doctor leaves no trace whatever the
+ * outcome: a failed first run must not leave an empty `logs/<stage>/` behind. The first `log` creates it.
+ */
 export async function checkLocalDirectory(config: StageConfig): Promise<DoctorCheck> {
+  let created: string | undefined;
   try {
-    await mkdir(config.localDir, { recursive: true, mode: 0o700 });
+    created = await mkdir(config.localDir, { recursive: true, mode: 0o700 });
     const probe = join(config.localDir, `.doctor-${randomBytes(4).toString('hex')}`);
     await writeFile(probe, 'probe', { mode: 0o600 });
     await rm(probe);
     await access(config.localDir, constants.W_OK);
-    return check('local directory writable', 'pass', config.localDir);
+    return check('local directory writable', 'pass', created ? `${config.localDir} (does not exist yet; the first log creates it)` : config.localDir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const fix = code === 'ENOSPC' ? 'free disk space on that file system' : 'set ROTATING_S3_LOCAL_DIR (or "localDir") to a directory this user can write, or fix its permissions';
     return check('local directory writable', 'fail', `${config.localDir}: E_LOCAL_IO ${code ?? describeError(error)}`, fix);
+  } finally {
+    if (created) await removeEmptyDirs(resolve(config.localDir), resolve(created));
+  }
+}
+
+/** rmdir from `dir` up to and including `top`; stops at the first that is not empty (another process wrote there). */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false)) || d === top || dirname(d) === d) return;
   }
 }
 

@@ -33,6 +33,7 @@ import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, s
 import { assertFetchId, generateFetchId } from './fetch-id.js';
 import { createOpsLog, type OpsLog } from './ops-log.js';
 import { planFetch, planRotation } from './plan.js';
+import { uploadErrorInfo } from './upload-error.js';
 
 export interface StageLoggerOptions {
   /** Source of the current instant. Default: the system clock. */
@@ -535,7 +536,7 @@ class DefaultStageLogger implements StageLogger {
       try {
         uploads.push(await this.uploadGroup(state, date, group, uploadId));
       } catch (error) {
-        const info = { code: error instanceof RotatingS3Error ? error.code : 'E_S3', message: describeError(error) };
+        const info = uploadErrorInfo(error, { bucket: this.config.bucket ?? '', key: dailyObjectKey(this.config.prefix, this.config.stage, date), stage: this.config.stage, fetches: group.length });
         state.lastError = { at: formatTimestamp(this.clock.instant(), this.zone), ...info };
         state.counters.uploadFailures++;
         this.ops.event('error', 'upload_failed', { date, fetches: group.length, ...info });
