@@ -9,6 +9,12 @@
  * `--dest <dir>` (a Plop option) generates into another workspace root than this one.
  */
 import { createRequire } from 'node:module';
+import { progressSpinner } from 'plop';
+
+// Plop's spinner writes a bare "- " line each time it starts when stderr is not a terminal (CI, pipes, an
+// IDE); a generator that runs in a second has nothing to animate anyway, so it is not started there.
+// The spinner is the one Plop exports from its main module: the ✔/✖ result lines still print.
+if (!process.stderr.isTTY) progressSpinner.start = () => progressSpinner;
 
 // The generators are CommonJS (Nx loads them with require); an ESM file reaches them through createRequire.
 const require = createRequire(import.meta.url);

@@ -18,6 +18,8 @@ const nx = (args: string[]) =>
     encoding: 'utf8',
     env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLOR: '0' },
   });
+// Plop as a user runs it: vitest's NODE_ENV=test would make Plop treat the run as its own test (no spinner).
+const plopEnv = { ...process.env, NODE_ENV: 'production', NO_COLOR: '1', FORCE_COLOR: undefined };
 const stagesConfig = () => readFileSync(join(workspace, 'stages.config.json'), 'utf8');
 
 describe('stage generator from the command line', () => {
@@ -39,8 +41,22 @@ describe('stage generator from the command line', () => {
     const run = nx(['--name', 'e2e_bad_zone', '--timezone', 'Mars/Olympus_Mons']);
     expect(run.status).toBe(1);
     expect(`${run.stdout}${run.stderr}`).toMatch(/--timezone "Mars\/Olympus_Mons" is not an IANA timezone; use e\.g\. America\/New_York/);
+    // An expected refusal: no stack-trace hint, and the message is the only line of the error.
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/stacktrace|\n\s+at /);
+    expect(run.stderr.split('\n').filter((l) => l.trim() !== '')).toEqual([expect.stringMatching(/^ NX {3}--timezone "Mars\/Olympus_Mons" is not an IANA timezone/)]);
     expect(existsSync(join(workspace, 'packages/stages/e2e_bad_zone'))).toBe(false);
     expect(stagesConfig()).toBe(before);
+  });
+
+  it('refuses a bad option through Plop with one [ERROR] line and nothing else', () => {
+    const run = spawnSync(
+      process.execPath,
+      [join(workspace, 'node_modules/plop/bin/plop.js'), '--plopfile', join(workspace, 'plopfile.mjs'), '--dest', scratch, 'stage', '--', '--name', 'plop_bad', '--timezone', 'Mars/Olympus_Mons'],
+      { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: plopEnv },
+    );
+    expect(run.status).toBe(1);
+    expect(`${run.stdout}${run.stderr}`.split('\n').filter((l) => l.trim() !== '')).toEqual(['[ERROR] --timezone "Mars/Olympus_Mons" is not an IANA timezone; use e.g. America/New_York, Europe/Berlin or UTC']);
+    expect(existsSync(join(scratch, 'packages/stages/plop_bad'))).toBe(false);
   });
 
   it('generates through Plop without prompts exactly what the Nx generator generates', async () => {
@@ -50,9 +66,11 @@ describe('stage generator from the command line', () => {
     const run = spawnSync(
       process.execPath,
       [join(workspace, 'node_modules/plop/bin/plop.js'), '--plopfile', join(workspace, 'plopfile.mjs'), '--dest', scratch, 'stage', '--', '--name', 'plop_stage', '--fetchLimit', '3', '--recordsPath', '/rows', '--skipInstall', 'true'],
-      { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } },
+      { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: plopEnv },
     );
     expect(run.status, run.stdout + run.stderr).toBe(0);
+    // Plop's spinner, started without a terminal, printed a bare "- " line around each result.
+    expect(run.stderr.split('\n').filter((l) => l.trim() !== '')).toEqual([expect.stringMatching(/^✔ {2}-> stage plop_stage: \d+ file\(s\) created or updated in /)]);
 
     const tree: Tree = createTreeWithEmptyWorkspace();
     tree.delete('.oxfmtrc.json');

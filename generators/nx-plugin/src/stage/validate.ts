@@ -11,7 +11,18 @@ export const STAGE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 export const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export const JSON_POINTER_PATTERN = /^(\/([^~]|~[01])*)*$/;
 
-export class StageOptionError extends Error {}
+/**
+ * A refusal of the generator's options: an expected error, so it carries no stack. Nx prints a thrown
+ * error's message as one line and adds "Pass --verbose to see the stacktrace." only when the error has a
+ * stack (`handleErrors`); without one the user sees exactly the message, which names the option and the fix.
+ */
+export class StageOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageOptionError';
+    delete (this as { stack?: string }).stack;
+  }
+}
 
 export function assertValidStageOptions(options: {
   name: string;
