@@ -1,6 +1,7 @@
 /**
- * Progress bars for long operations (catching up a backlog with `flush`, long `consume` runs), drawn on
- * stderr with cli-progress — only when stderr is a terminal. In a pipeline, under cron or in CI
+ * The progress bar of `flush` catching up a backlog, drawn on stderr with cli-progress — only when
+ * stderr is a terminal. (`consume` has none: it cannot know how many records are new before it has read
+ * them, and its stdout is usually a pipe that a bar would only slow down.) In a pipeline, under cron or in CI
  * (`CI` set) nothing is drawn and the helpers cost nothing: stdout stays reserved for results and stderr
  * for one-line errors. `ROTATING_S3_PROGRESS=0` turns bars off, `=1` forces them on a terminal in CI.
  */

@@ -20,7 +20,7 @@
  * Invariants:
  * - Entries of `fetches`, `records` and `objects` older than the retention window are pruned at each
  *   commit, so the file is bounded by the window, not by the history.
- * - The file is written only by `commitConsumerProgress`: under the file's update lock it re-reads the file,
+ * - The file is written only by `commitConsumerEntry`: under the file's update lock it re-reads the file,
  *   replaces this consumer's entry and writes atomically (temp → fsync → rename → fsync dir), so a crash
  *   leaves the old or the new file and a concurrent consumer's entry is never lost.
  * - A file that cannot be parsed or does not match this shape is refused with an error naming it; it is
