@@ -77,7 +77,7 @@ describe('status', () => {
     const failing = await runCli(['status', '--config', stage.configFile, '--now', '2026-11-28T09:12:00-05:00'], { env: down });
     expect(failing.code).toBe(0);
     expect(failing.stdout).toMatch(/^pending fetches {2}3, fetchLimit 3: a rotation is overdue \(see last error; the next log or flush retries\); oldest 12m 00s ago/m);
-    expect(failing.stdout).toMatch(/^last error {7}E_S3_UNREACHABLE, \d+[smhd].* ago \(.*\): S3 .* failed: .*ECONNREFUSED/m);
+    expect(failing.stdout).toMatch(/^last error {7}E_S3_UNREACHABLE, \d+[smhd].* ago \(.*\): upload to daily object \S+ in bucket \S+ failed: S3 \w+ answered .*ECONNREFUSED/m);
     expect(failing.stdout).toMatch(/^s3 today {9}unavailable: E_S3_UNREACHABLE /m);
     expect(failing.stdout).toMatch(/^totals {11}0 uploads, 1 failed upload attempt, 0 retries/m);
 
