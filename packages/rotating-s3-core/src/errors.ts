@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'E_S3_CONFLICT'
   | 'E_S3_CORRUPT_OBJECT'
   | 'E_S3_NO_CONDITIONAL'
+  | 'E_S3_OWNER'
   | 'E_S3'
   | 'E_CONSUMER_STATE'
   | 'E_CONSUMER_LOCK'
@@ -65,6 +66,7 @@ export type S3ErrorCode =
   | 'E_S3_CONFLICT'
   | 'E_S3_CORRUPT_OBJECT'
   | 'E_S3_NO_CONDITIONAL'
+  | 'E_S3_OWNER'
   | 'E_S3';
 
 /** An S3 request failed; `code` says whether it is the network, credentials, the bucket, a lost race or the object. */

@@ -22,6 +22,7 @@ import {
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runDoctor } from '../src/doctor/doctor.js';
+import { EXPECTED_OWNER_MARK } from '../src/s3/object-settings.js';
 import type { DoctorReport, StageConfig } from '../src/index.js';
 
 const SECRET = 'secret-never-printed-0123456789';
@@ -96,6 +97,34 @@ describe('doctor error mapping (mocked S3 client)', () => {
     const check = find(await run(), 'bucket reachable');
     expect(check.detail).toMatch(/E_S3_AUTH ExpiredToken \(HTTP 400\)$/);
     expect(check.fix).toMatch(/session credentials expired: refresh them/);
+  });
+
+  it('a bare 403 with an expected bucket owner: E_S3_OWNER, fix the owner or the bucket name', async () => {
+    config = { ...config, expectedBucketOwner: '111122223333' };
+    mock.on(ListObjectsV2Command).rejects(s3Error('AccessDenied', 403, { message: 'Access Denied', [EXPECTED_OWNER_MARK]: '111122223333' }));
+    const report = await run();
+    expect(find(report, 'bucket reachable').detail).toMatch(/: E_S3_OWNER AccessDenied \(HTTP 403\)$/);
+    expect(find(report, 'bucket reachable').fix).toMatch(/expected bucket owner 111122223333: if bucket "pipeline-logs" belongs to another account, fix ROTATING_S3_EXPECTED_BUCKET_OWNER/);
+    expect(find(report, 'expected bucket owner').status).toBe('skip');
+  });
+
+  it('with sse aws:kms: the write probe shows the key in use; a denied write names kms:GenerateDataKey, a denied copy kms:Decrypt', async () => {
+    const key = 'arn:aws:kms:eu-central-1:111122223333:key/0000-1111';
+    config = { ...config, sse: 'aws:kms', sseKmsKeyId: key, expectedBucketOwner: '111122223333' };
+    mock.on(PutObjectCommand).resolves({ ETag: '"e"', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
+    const good = await run();
+    expect(find(good, 'encryption (sse)')).toMatchObject({ status: 'pass', detail: `aws:kms with key ${key} (x-amz-server-side-encryption-aws-kms-key-id of the probe)` });
+    expect(find(good, 'expected bucket owner').status).toBe('pass');
+
+    mock.on(PutObjectCommand).rejects(s3Error('AccessDenied', 403));
+    const write = find(await run(), 'write / read probe object');
+    expect(write.fix).toMatch(/^with sse aws:kms, also grant kms:GenerateDataKey on the KMS key/);
+
+    happy(mock);
+    mock.on(UploadPartCopyCommand).rejects(s3Error('AccessDenied', 403));
+    const copy = find(await run(), 'UploadPartCopy supported');
+    expect(copy.detail).toMatch(/^E_S3_AUTH AccessDenied/);
+    expect(copy.fix).toMatch(/kms:Decrypt on the KMS key \(UploadPartCopy decrypts the source object of a server-side append\)/);
   });
 
   it('AccessDenied on the listing: grant s3:ListBucket on the bucket ARN', async () => {

@@ -18,6 +18,7 @@ export async function runScript(scriptPath: string, argv: string[]): Promise<num
   const connectionTest = /^test_[a-z0-9_]+_s3_connection$/.test(name);
   if (!connectionTest && !/^[a-z0-9_]+_rotating_s3$/.test(name)) return runCli(argv, { name });
   // Through a symlink (node_modules/.bin/<name>), the stage package is where the link points.
-  const stageConfig = JSON.parse(readFileSync(join(dirname(realpathSync(scriptPath)), '..', 'stage.config.json'), 'utf8')) as StageConfigInput;
-  return runCli(connectionTest ? ['doctor', ...argv] : argv, { name, stageConfig });
+  const stageConfigSource = join(dirname(realpathSync(scriptPath)), '..', 'stage.config.json');
+  const stageConfig = JSON.parse(readFileSync(stageConfigSource, 'utf8')) as StageConfigInput;
+  return runCli(connectionTest ? ['doctor', ...argv] : argv, { name, stageConfig, stageConfigSource });
 }

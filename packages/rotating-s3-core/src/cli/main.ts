@@ -24,6 +24,8 @@ export interface CliOptions {
   name?: string;
   /** The stage's generated config (stage bins pass theirs; `--stage` is then optional). */
   stageConfig?: StageConfigInput;
+  /** Path of `stageConfig`'s file, named in its validation errors. */
+  stageConfigSource?: string;
   /** Where output goes (tests capture it). Default: the process streams. */
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
@@ -98,7 +100,10 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     const resolveOptions: Parameters<typeof resolveConfig>[0] = {};
     if (opts.stage !== undefined) resolveOptions.stage = opts.stage;
     if (opts.config !== undefined) resolveOptions.configFile = opts.config;
-    if (cli.stageConfig && (opts.stage === undefined || opts.stage === cli.stageConfig.stage)) resolveOptions.stageConfig = cli.stageConfig;
+    if (cli.stageConfig && (opts.stage === undefined || opts.stage === cli.stageConfig.stage)) {
+      resolveOptions.stageConfig = cli.stageConfig;
+      if (cli.stageConfigSource) resolveOptions.stageConfigSource = cli.stageConfigSource;
+    }
     const config: StageConfig = resolveConfig(resolveOptions);
     const clock = opts.now === undefined ? systemClock() : fixedClock(opts.now);
     return { config, clock };

@@ -9,8 +9,10 @@ import { dirname, join, resolve } from 'node:path';
 import * as v from 'valibot';
 import { ConfigError } from '../errors.js';
 import { resolveZone } from '../time/zone.js';
+import { readEnvLayer, variableOf } from './env.js';
 import {
   DEFAULTS,
+  KMS_SSE,
   STAGE_NAME_PATTERN,
   configFileSchema,
   configOverrideSchema,
@@ -30,8 +32,10 @@ const GENERATOR_ONLY_FIELDS = ['recordType', 'description'] as const;
 export interface ResolveConfigOptions {
   /** Stage name asked for (`--stage`); may be omitted when a layer names it. */
   stage?: string;
-  /** The stage's own config (a stage package passes its generated config here). */
+  /** The stage's own config (a stage package passes its generated `stage.config.json` here); validated like every layer. */
   stageConfig?: StageConfigInput;
+  /** Where `stageConfig` came from, for messages. Default: "stage.config.json". */
+  stageConfigSource?: string;
   /** Path of a `--config` file. */
   configFile?: string;
   /** Path of the workspace stage config; default: the nearest `stages.config.json` above `cwd`. */
@@ -119,37 +123,6 @@ export function findStagesFile(dir: string): string | undefined {
   }
 }
 
-const ENV_FIELDS = {
-  ROTATING_S3_BUCKET: 'bucket',
-  ROTATING_S3_PREFIX: 'prefix',
-  ROTATING_S3_LOCAL_DIR: 'localDir',
-  ROTATING_S3_FETCH_LIMIT: 'fetchLimit',
-  ROTATING_S3_TIMEZONE: 'timezone',
-  ROTATING_S3_FORCE_PATH_STYLE: 'forcePathStyle',
-} as const;
-
-/** The environment layer. Empty variables count as unset, except the prefix where `""` means the bucket root. */
-export function readEnvLayer(env: NodeJS.ProcessEnv): StageConfigOverride {
-  const layer: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(ENV_FIELDS)) {
-    const value = env[name];
-    if (value === undefined || (value === '' && field !== 'prefix')) continue;
-    if (field === 'fetchLimit') {
-      if (!/^\d+$/.test(value.trim())) {
-        throw new ConfigError(`${name}=${JSON.stringify(value)} is not a whole number; set it to the number of fetches per rotation, e.g. 25`);
-      }
-      layer[field] = Number(value.trim());
-    } else if (field === 'forcePathStyle') {
-      const flag = value.trim().toLowerCase();
-      if (flag !== 'true' && flag !== 'false') throw new ConfigError(`${name}=${JSON.stringify(value)} must be "true" or "false"`);
-      layer[field] = flag === 'true';
-    } else {
-      layer[field] = value;
-    }
-  }
-  return parseLayer(configOverrideSchema, layer, 'environment');
-}
-
 function normalisePrefix(prefix: string): string {
   return prefix.replace(/^\/+/, '').replace(/\/+$/, '');
 }
@@ -172,7 +145,9 @@ export function resolveConfig(options: ResolveConfigOptions): StageConfig {
     throw new ConfigError(`config file ${options.configFile} describes stage "${fileLayer.stage}", not "${stage}"; use a config file for "${stage}"`);
   }
 
-  let stageLayer: StageConfigInput | undefined = options.stageConfig;
+  // A stage package's own config is a file a person can edit: it goes through the schema like the rest.
+  let stageLayer: StageConfigInput | undefined =
+    options.stageConfig === undefined ? undefined : parseLayer(configFileSchema, options.stageConfig, options.stageConfigSource ?? 'stage.config.json');
   if (stageLayer && stageLayer.stage !== stage) {
     throw new ConfigError(`the stage config describes stage "${stageLayer.stage}", not "${stage}"`);
   }
@@ -188,8 +163,15 @@ export function resolveConfig(options: ResolveConfigOptions): StageConfig {
     }
   }
 
-  const merged = { ...DEFAULTS, ...stageLayer, ...fileLayer, ...readEnvLayer(env), stage };
-  const zone = resolveZone(merged.timezone, 'timezone');
+  const envLayer = readEnvLayer(env);
+  const merged = { ...DEFAULTS, ...stageLayer, ...fileLayer, ...envLayer, stage };
+  const zone = resolveZone(merged.timezone, variableOf('timezone', env) ?? 'timezone');
+  if (merged.sseKmsKeyId !== undefined && !KMS_SSE.includes(merged.sse ?? '')) {
+    const from = variableOf('sseKmsKeyId', env) ?? '"sseKmsKeyId"';
+    throw new ConfigError(
+      `${from} is set (${JSON.stringify(merged.sseKmsKeyId)}) but "sse" is ${merged.sse === undefined ? 'unset' : JSON.stringify(merged.sse)}; a KMS key applies only with "sse": "aws:kms" or "aws:kms:dsse" (ROTATING_S3_SSE): set it, or remove the key id`,
+    );
+  }
   return {
     stage,
     bucket: merged.bucket,
@@ -200,5 +182,9 @@ export function resolveConfig(options: ResolveConfigOptions): StageConfig {
     recordsPath: merged.recordsPath,
     recordIdField: merged.recordIdField,
     forcePathStyle: merged.forcePathStyle,
+    ...(merged.sse === undefined ? {} : { sse: merged.sse }),
+    ...(merged.sseKmsKeyId === undefined ? {} : { sseKmsKeyId: merged.sseKmsKeyId }),
+    ...(merged.storageClass === undefined ? {} : { storageClass: merged.storageClass }),
+    ...(merged.expectedBucketOwner === undefined ? {} : { expectedBucketOwner: merged.expectedBucketOwner }),
   };
 }

@@ -30,7 +30,28 @@ export interface StageConfig {
   recordIdField: string | undefined;
   /** Use path-style S3 URLs (`endpoint/bucket/key`), needed by most S3-compatible servers. Default: false. */
   forcePathStyle: boolean;
+  /** Server-side encryption of every object written (`AES256`, `aws:kms`, `aws:kms:dsse`). Default: none (the bucket's default). */
+  sse?: ServerSideEncryption | undefined;
+  /** KMS key (id, ARN or alias) for `sse` `aws:kms`/`aws:kms:dsse`. Default: the account's `aws/s3` key. */
+  sseKmsKeyId?: string | undefined;
+  /** Storage class of every object written. Default: none (S3's STANDARD). */
+  storageClass?: StorageClass | undefined;
+  /** 12-digit AWS account id that must own the bucket; sent on every request. Default: none. */
+  expectedBucketOwner?: string | undefined;
 }
+
+/** `sse` values (S3's ServerSideEncryption, without SSE-C which needs a key per request). */
+export const SSE_VALUES = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
+export type ServerSideEncryption = (typeof SSE_VALUES)[number];
+/**
+ * Storage classes whose objects stay readable and copyable at once: a daily object is read back and
+ * copied (server-side append) during the day, so archive classes (GLACIER, DEEP_ARCHIVE) and
+ * directory-bucket or device classes (EXPRESS_ONEZONE, OUTPOSTS, SNOW) are refused.
+ */
+export const STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'REDUCED_REDUNDANCY'] as const;
+export type StorageClass = (typeof STORAGE_CLASSES)[number];
+/** `sse` values that take a KMS key. */
+export const KMS_SSE: readonly string[] = ['aws:kms', 'aws:kms:dsse'];
 
 export const DEFAULTS = {
   prefix: '',
@@ -68,6 +89,16 @@ export const configFileSchema = v.strictObject({
   recordsPath: v.optional(v.pipe(v.string('must be a string'), v.check(isJsonPointer, 'must be a JSON Pointer such as "/matches" (RFC 6901), or "" for the whole payload'))),
   recordIdField: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
   forcePathStyle: v.optional(v.boolean('must be true or false')),
+  // Object settings (docs/production.md); whether sseKmsKeyId fits sse is checked on the merged config.
+  sse: v.optional(v.picklist(SSE_VALUES, `must be one of ${SSE_VALUES.join(', ')}`)),
+  sseKmsKeyId: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.regex(/^[A-Za-z0-9:/_.-]{1,2048}$/, 'must be a KMS key id, key ARN, alias (alias/…) or alias ARN'),
+    ),
+  ),
+  storageClass: v.optional(v.picklist(STORAGE_CLASSES, `must be one of ${STORAGE_CLASSES.join(', ')} (archive classes cannot be appended to)`)),
+  expectedBucketOwner: v.optional(v.pipe(v.string('must be a string'), v.regex(/^\d{12}$/, 'must be a 12-digit AWS account id such as "111122223333"'))),
 });
 
 /** A partial stage configuration as written in a file (or derived from the environment). */

@@ -4,7 +4,8 @@
  * engine's mapping (s3/errors.ts): doctor knows which probe failed, so "403" becomes "the secret key does
  * not match" or "the policy lacks s3:DeleteObject". Never includes credentials.
  */
-import { classifyS3Error, httpStatusOf } from '../s3/errors.js';
+import type { StageConfig } from '../config/schema.js';
+import { classifyS3Error, expectedOwnerOf, httpStatusOf, isOwnerMismatch, kmsActionOf } from '../s3/errors.js';
 
 export interface Explained {
   /** Error code (docs/troubleshooting.md). */
@@ -25,7 +26,29 @@ interface SdkLikeError {
 /** The IAM action each doctor probe needs (docs/production.md has the whole policy). */
 export type ProbeAction = 's3:ListBucket' | 's3:PutObject' | 's3:GetObject' | 's3:DeleteObject' | 's3:AbortMultipartUpload';
 
-export function explainS3Failure(error: unknown, action: ProbeAction, bucket: string, prefix = ''): Explained {
+/** The settings that change what a 403 means: a KMS key to use, an owner to match. */
+export type ExplainSettings = Pick<StageConfig, 'sse' | 'expectedBucketOwner'>;
+
+/** `copy`: the action is the UploadPartCopy of a server-side append (it reads, so kms:Decrypt). */
+export function explainS3Failure(error: unknown, action: ProbeAction, bucket: string, prefix = '', settings: ExplainSettings = {}, copy = false): Explained {
+  const explained = explainPlain(error, action, bucket, prefix);
+  if (isOwnerMismatch(error)) {
+    return {
+      code: 'E_S3_OWNER',
+      detail: explained.detail,
+      fix: `S3 refused a request carrying expected bucket owner ${expectedOwnerOf(error)}: if bucket "${bucket}" belongs to another account, fix ROTATING_S3_EXPECTED_BUCKET_OWNER (or ROTATING_S3_BUCKET, if the name is wrong); if it is that account's, ${explained.fix}`,
+    };
+  }
+  const kms = settings.sse === 'aws:kms' || settings.sse === 'aws:kms:dsse';
+  if (kms && explained.code === 'E_S3_AUTH' && action !== 's3:ListBucket' && action !== 's3:DeleteObject') {
+    const needed = kmsActionOf(error) ?? (action === 's3:PutObject' && !copy ? 'kms:GenerateDataKey' : 'kms:Decrypt');
+    const why = copy ? ' (UploadPartCopy decrypts the source object of a server-side append)' : action === 's3:PutObject' ? ' (S3 asks KMS for a data key to encrypt each object)' : ' (S3 decrypts each object it returns)';
+    return { ...explained, fix: `with sse ${settings.sse}, also grant ${needed} on the KMS key${why}; ${explained.fix}` };
+  }
+  return explained;
+}
+
+function explainPlain(error: unknown, action: ProbeAction, bucket: string, prefix: string): Explained {
   const e = (error ?? {}) as SdkLikeError;
   const name = e.name && e.name !== 'Error' ? e.name : e.code ?? 'Error';
   const status = httpStatusOf(error);

@@ -22,7 +22,9 @@ import {
 } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../config/schema.js';
 import { isConditionFailure } from '../s3/errors.js';
-import { explainS3Failure } from './explain.js';
+import { installObjectSettings } from '../s3/object-settings.js';
+import { explainS3Failure as explainPlain, type ProbeAction } from './explain.js';
+import { objectSettingChecks, type ProbeEcho } from './object-checks.js';
 import { check, formatDuration, type DoctorCheck } from './types.js';
 
 const MIB = 1024 * 1024;
@@ -67,6 +69,11 @@ export interface S3CheckContext {
   skipCopyProbe?: boolean;
 }
 
+/** The stage's settings decide what a 403 means (a KMS key, an expected owner): see explain.ts. */
+function explainS3Failure(config: StageConfig & { bucket: string }, error: unknown, action: ProbeAction, copy = false) {
+  return explainPlain(error, action, config.bucket, config.prefix, config, copy);
+}
+
 export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   const { config, client, env } = ctx;
   const bucket = config.bucket;
@@ -100,9 +107,10 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
     }
     checks.push(check('bucket reachable', 'pass', where));
   } catch (error) {
-    const why = explainS3Failure(error, 's3:ListBucket', bucket, config.prefix);
+    const why = explainS3Failure(config, error, 's3:ListBucket');
     checks.push(check('bucket reachable', 'fail', `${where}: ${why.code} ${why.detail}`, why.fix));
     skipRest('the bucket is not reachable', probeNames);
+    checks.push(...objectSettingChecks(config, undefined, undefined, false));
     return checks;
   }
 
@@ -113,21 +121,24 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
 
   // Write / read.
   let writeOk = false;
+  let echoPut: ProbeEcho | undefined;
+  let echoGet: ProbeEcho | undefined;
   try {
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
+    echoPut = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
     written.push(key);
     try {
       const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      echoGet = got;
       const text = await got.Body?.transformToString('utf8');
       if (text !== body) throw Object.assign(new Error('read back different bytes than were written'), { name: 'ContentMismatch' });
       writeOk = true;
       checks.push(check('write / read probe object', 'pass', `s3://${bucket}/${key}`));
     } catch (error) {
-      const why = explainS3Failure(error, 's3:GetObject', bucket, config.prefix);
+      const why = explainS3Failure(config, error, 's3:GetObject');
       checks.push(check('write / read probe object', 'fail', `wrote s3://${bucket}/${key} but cannot read it back: ${why.code} ${why.detail}`, why.fix));
     }
   } catch (error) {
-    const why = explainS3Failure(error, 's3:PutObject', bucket, config.prefix);
+    const why = explainS3Failure(config, error, 's3:PutObject');
     checks.push(check('write / read probe object', 'fail', `cannot write s3://${bucket}/${key}: ${why.code} ${why.detail}`, why.fix));
   }
 
@@ -142,7 +153,7 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
         conditionalPut = true;
         checks.push(check('conditional writes enforced', 'pass', 'If-None-Match: * refused with 412, as on AWS S3'));
       } else {
-        const why = explainS3Failure(error, 's3:PutObject', bucket, config.prefix);
+        const why = explainS3Failure(config, error, 's3:PutObject');
         checks.push(check('conditional writes enforced', 'fail', `${why.code} ${why.detail}`, why.fix));
       }
     }
@@ -150,6 +161,7 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
     skipRest('the probe object could not be written', ['conditional writes enforced']);
   }
 
+  checks.push(...objectSettingChecks(config, echoPut, echoGet, true));
   checks.push(await checkChecksums(ctx, `${base}.checksum.json`, written, writeOk));
   if (ctx.skipCopyProbe) skipRest('skipped on request', ['UploadPartCopy supported']);
   else checks.push(...(await checkUploadPartCopy(ctx, `${base}.copy-probe`, written, conditionalPut)));
@@ -168,7 +180,7 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   if (written.length === 0) skipRest('nothing was written', ['delete probe object']);
   else if (left.length === 0) checks.push(check('delete probe object', 'pass', `deleted ${written.length} probe object${written.length === 1 ? '' : 's'}`));
   else {
-    const why = explainS3Failure(deleteError, 's3:DeleteObject', bucket, config.prefix);
+    const why = explainS3Failure(config, deleteError, 's3:DeleteObject');
     checks.push(check('delete probe object', 'fail', `${why.code} ${why.detail}; left behind: ${left.map((k) => `s3://${bucket}/${k}`).join(', ')}`, `${why.fix}; rotating-s3 deletes its lease objects during server-side appends, so it needs s3:DeleteObject; then delete the probe objects by hand`));
   }
   return checks;
@@ -180,7 +192,7 @@ async function checkChecksums(ctx: S3CheckContext, key: string, written: string[
   if (!writeOk) return check(name, 'skip', 'not run: the plain write / read probe failed');
   const client =
     ctx.checksumClient ??
-    new S3Client({
+    installObjectSettings(new S3Client({
       region: await ctx.client.config.region(),
       credentials: ctx.client.config.credentials,
       forcePathStyle: ctx.config.forcePathStyle,
@@ -188,7 +200,7 @@ async function checkChecksums(ctx: S3CheckContext, key: string, written: string[
       requestChecksumCalculation: 'WHEN_SUPPORTED',
       responseChecksumValidation: 'WHEN_SUPPORTED',
       requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-    });
+    }), ctx.config);
   try {
     await client.send(new PutObjectCommand({ Bucket: ctx.config.bucket, Key: key, Body: Buffer.from('checksum probe\n'), ChecksumAlgorithm: 'CRC32' }));
     written.push(key);
@@ -196,7 +208,7 @@ async function checkChecksums(ctx: S3CheckContext, key: string, written: string[
     await got.Body?.transformToString();
     return check(name, 'pass', 'PutObject/GetObject with the AWS SDK default checksums (CRC32, WHEN_SUPPORTED) work; rotating-s3 itself sends checksums only WHEN_REQUIRED');
   } catch (error) {
-    const why = explainS3Failure(error, 's3:PutObject', ctx.config.bucket, ctx.config.prefix);
+    const why = explainS3Failure(ctx.config, error, 's3:PutObject');
     return check(
       name,
       'warn',
@@ -222,11 +234,13 @@ async function checkUploadPartCopy(ctx: S3CheckContext, key: string, written: st
   const out: DoctorCheck[] = [];
   let uploadId: string | undefined;
   let copyOk = false;
+  let step: 'source' | 'copy' = 'source';
   let conditionalComplete: boolean | undefined;
   try {
     const source = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(5 * MIB, 32) }));
     written.push(key);
     uploadId = (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId;
+    step = 'copy';
     const copied = await client.send(
       new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 1, CopySource: `${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`, CopySourceRange: `bytes=0-${5 * MIB - 1}`, CopySourceIfMatch: source.ETag }),
     );
@@ -250,13 +264,15 @@ async function checkUploadPartCopy(ctx: S3CheckContext, key: string, written: st
     }
   } catch (error) {
     if (!copyOk) {
-      const why = explainS3Failure(error, 's3:PutObject', bucket, config.prefix);
+      // The copy reads its source: with SSE-KMS that needs kms:Decrypt (and s3:GetObject).
+      const why = step === 'copy' ? explainS3Failure(config, error, 's3:GetObject', true) : explainS3Failure(config, error, 's3:PutObject');
       out.push(
         check(
           'UploadPartCopy supported',
           'fail',
           `${why.code} ${why.detail}`,
-          'rotations still work, but a daily object of 5 MiB and more is then rewritten whole on every rotation (traffic and time grow through the day): prefer an endpoint with ranged UploadPartCopy (AWS S3, Cloudflare R2, MinIO), or keep daily objects under 5 MiB',
+          // A permission (or the owner check) is fixable; an endpoint without the operation is not.
+          why.code === 'E_S3_AUTH' || why.code === 'E_S3_OWNER' ? why.fix : 'rotations still work, but a daily object of 5 MiB and more is then rewritten whole on every rotation (traffic and time grow through the day): prefer an endpoint with ranged UploadPartCopy (AWS S3, Cloudflare R2, MinIO), or keep daily objects under 5 MiB',
         ),
       );
     }

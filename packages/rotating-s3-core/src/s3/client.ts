@@ -5,6 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../config/schema.js';
+import { installObjectSettings, type ObjectSettings } from './object-settings.js';
 
 export interface S3ClientOptions {
   /** Total attempts per request by the SDK's standard retry strategy (exponential backoff). Default: 4. */
@@ -15,9 +16,10 @@ export interface S3ClientOptions {
   requestTimeoutMs?: number;
 }
 
-export function createS3Client(config: Pick<StageConfig, 'forcePathStyle'>, options: S3ClientOptions = {}, env = process.env): S3Client {
+export function createS3Client(config: Pick<StageConfig, 'forcePathStyle'> & ObjectSettings, options: S3ClientOptions = {}, env = process.env): S3Client {
   const region = env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || (env['AWS_PROFILE'] ? undefined : 'us-east-1');
-  return new S3Client({
+  // SSE, storage class and the expected bucket owner on every request that needs them (object-settings.ts).
+  return installObjectSettings(new S3Client({
     ...(region ? { region } : {}),
     forcePathStyle: config.forcePathStyle,
     // S3-compatible servers (moto, MinIO, R2, Spaces) reject the SDK's default CRC32 headers.
@@ -28,7 +30,7 @@ export function createS3Client(config: Pick<StageConfig, 'forcePathStyle'>, opti
       connectionTimeout: options.connectionTimeoutMs ?? 5_000,
       requestTimeout: options.requestTimeoutMs ?? 60_000,
     },
-  });
+  }), config);
 }
 
 export type { S3Client };

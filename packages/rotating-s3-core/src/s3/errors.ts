@@ -3,6 +3,7 @@
  * Never includes credentials: only the operation, bucket, key, HTTP status and the service's error name.
  */
 import { S3Error, type S3ErrorCode } from '../errors.js';
+import { EXPECTED_OWNER_MARK } from './object-settings.js';
 
 interface SdkLikeError {
   name?: string;
@@ -32,11 +33,34 @@ export function isNotFound(error: unknown): boolean {
   return name === 'NoSuchKey' || name === 'NotFound' || httpStatusOf(error) === 404 && name !== 'NoSuchBucket';
 }
 
+/** The expected bucket owner a 403 request carried (set by s3/object-settings.ts), if any. */
+export function expectedOwnerOf(error: unknown): string | undefined {
+  const owner = (error as Record<string, unknown> | undefined)?.[EXPECTED_OWNER_MARK];
+  return typeof owner === 'string' ? owner : undefined;
+}
+
+/** The KMS action a 403 names (`kms:GenerateDataKey`, `kms:Decrypt`, …), when the service said it. */
+export function kmsActionOf(error: unknown): string | undefined {
+  return /\b(kms:[A-Za-z]+)/.exec((error as SdkLikeError)?.message ?? '')?.[1];
+}
+
+/**
+ * A 403 that S3 gives when the bucket belongs to another account than `x-amz-expected-bucket-owner`:
+ * a bare "Access Denied" (no policy or KMS explanation, which AWS adds to permission denials) on a
+ * request that carried the owner.
+ */
+export function isOwnerMismatch(error: unknown): boolean {
+  if (httpStatusOf(error) !== 403 || expectedOwnerOf(error) === undefined) return false;
+  const message = ((error as SdkLikeError)?.message ?? '').trim();
+  return !/not authorized|kms|because|explicit deny|policy/i.test(message);
+}
+
 export function classifyS3Error(error: unknown): S3ErrorCode {
   const e = error as SdkLikeError;
   const name = e?.name ?? '';
   const status = httpStatusOf(error);
   if (name === 'NoSuchBucket') return 'E_S3_NO_BUCKET';
+  if (isOwnerMismatch(error)) return 'E_S3_OWNER';
   if (AUTH_NAMES.has(name) || status === 403 || status === 401) return 'E_S3_AUTH';
   if (isConditionFailure(error)) return 'E_S3_CONFLICT';
   if (NETWORK_CODES.has(e?.code ?? '') || NETWORK_CODES.has(name) || name === 'TimeoutError' || name === 'RequestTimeout' || /socket hang up|connect ECONNREFUSED|getaddrinfo/.test(e?.message ?? '')) {
@@ -51,6 +75,7 @@ const FIXES: Record<S3ErrorCode, string> = {
   E_S3_NO_BUCKET: 'create the bucket or fix ROTATING_S3_BUCKET / "bucket" in the stage config',
   E_S3_CONFLICT: 'another writer kept changing the daily object; the fetches stay pending and the next log or flush retries',
   E_S3_CORRUPT_OBJECT: 'the daily object is not in the rotating-s3 format; move it aside in S3 and run flush again',
+  E_S3_OWNER: 'the request carried the expected bucket owner and S3 refused it: check that the bucket belongs to that 12-digit account (fix ROTATING_S3_EXPECTED_BUCKET_OWNER / "expectedBucketOwner", or ROTATING_S3_BUCKET if the bucket name is wrong); if it does, the credentials lack a permission (run doctor)',
   E_S3_NO_CONDITIONAL: 'the endpoint ignores conditional writes: run one writer per stage and set ROTATING_S3_SINGLE_WRITER=true',
   E_S3: 'see the S3 error name; pending fetches stay local and are retried by the next log or flush',
 };
@@ -66,5 +91,8 @@ export function toS3Error(error: unknown, operation: string, bucket: string, key
   const what = named ?? (status === 403 ? 'Forbidden (no error name on this response; run doctor for the cause)' : e?.code ?? 'error');
   const detail = status ? `${what} (HTTP ${status})` : `${what}${e?.message ? `: ${e.message.split('\n')[0]}` : ''}`;
   const target = `s3://${bucket}${key ? `/${key}` : ''}`;
-  return new S3Error(code, `S3 ${operation} ${target} failed: ${detail}; ${FIXES[code]}`, { cause: error });
+  const owner = code === 'E_S3_OWNER' ? ` with expected bucket owner ${expectedOwnerOf(error)}` : '';
+  const kms = code === 'E_S3_AUTH' ? kmsActionOf(error) : undefined;
+  const fix = kms ? `the credentials may not use the bucket's KMS key: grant ${kms} on the key (docs/production.md, "Encryption and bucket ownership")` : FIXES[code];
+  return new S3Error(code, `S3 ${operation} ${target}${owner} failed: ${detail}; ${fix}`, { cause: error });
 }

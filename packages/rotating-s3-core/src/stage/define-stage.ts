@@ -25,8 +25,10 @@ export interface StagePackage {
 
 /** `packageRoot`: the stage package's directory (e.g. `new URL('..', import.meta.url)` from dist/). */
 export function defineStage(packageRoot: URL, scriptName: string): StagePackage {
-  const stageConfig = JSON.parse(readFileSync(new URL('stage.config.json', packageRoot), 'utf8')) as StageConfigInput;
-  const resolveStageConfig: StagePackage['resolveStageConfig'] = (options = {}) => resolveConfig({ stageConfig, ...options });
+  const file = new URL('stage.config.json', packageRoot);
+  const stageConfig = JSON.parse(readFileSync(file, 'utf8')) as StageConfigInput;
+  // resolveConfig validates it (a hand-edited file is refused with the file named), like every layer.
+  const resolveStageConfig: StagePackage['resolveStageConfig'] = (options = {}) => resolveConfig({ stageConfig, stageConfigSource: fileURLToPath(file), ...options });
   const scriptPath = fileURLToPath(new URL(`bin/${scriptName}.js`, packageRoot));
   return {
     stageConfig,
