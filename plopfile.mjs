@@ -47,10 +47,10 @@ function toOptions(answers) {
 
 /** Inquirer validation by the generator's own rules, with the answers given so far. */
 function validateWith(key) {
-  return (value, answers = {}) => {
+  return async (value, answers = {}) => {
     if (key !== 'name' && !answers.name) return true;
     try {
-      loadGenerator().normalizeStageOptions({ ...toOptions({ ...answers, [key]: value }), name: key === 'name' ? value : answers.name });
+      await loadGenerator().normalizeStageOptions({ ...toOptions({ ...answers, [key]: value }), name: key === 'name' ? value : answers.name });
       return true;
     } catch (error) {
       return error.message;

@@ -8,9 +8,9 @@
  * const result = await logger.logFetch({ matches: [{ match_id: 'm1' }] });
  * ```
  */
-export { resolveConfig, readConfigFile, readStagesFile, findStagesFile, assertStageName, STAGES_FILE_NAME } from './config/load.js';
-export type { ResolveConfigOptions, StagesFileEntry } from './config/load.js';
-export { STAGE_NAME_PATTERN, DEFAULTS, isJsonPointer, configFileSchema } from './config/schema.js';
+export { resolveConfig, readConfigFile, readStagesFile, findStagesFile, assertStageName, checkStageEntry, STAGES_FILE_NAME } from './config/load.js';
+export type { ResolveConfigOptions, StagesFileEntry, StageEntryProblem } from './config/load.js';
+export { STAGE_NAME_PATTERN, DEFAULTS, isJsonPointer, configFileSchema, stageEntrySchema, SSE_VALUES, STORAGE_CLASSES } from './config/schema.js';
 export type { StageConfig, StageConfigInput } from './config/schema.js';
 export { RotatingS3Error, ConfigError, InputError, LocalIoError, S3Error } from './errors.js';
 export type { ErrorCode } from './errors.js';

@@ -1,11 +1,11 @@
 import { readJson, readProjectConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { STAGE_NAME_PATTERN as CORE_STAGE_NAME, isJsonPointer, resolveConfig } from '@rotating-s3/core';
-import { stageGenerator } from './generator';
+import { STAGE_NAME_PATTERN as CORE_STAGE_NAME, resolveConfig } from '@rotating-s3/core';
+import { normalizeStageOptions, stageGenerator } from './generator';
 import { removeStageGenerator } from '../remove-stage/generator';
 import { syncStagesGenerator } from '../sync-stages/generator';
-import { JSON_POINTER_PATTERN, STAGE_NAME_PATTERN, assertValidStageOptions } from './validate';
+import { STAGE_NAME_PATTERN } from './validate';
 
 const options = { name: 'merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', recordType: 'match', skipInstall: true };
 
@@ -56,10 +56,17 @@ describe('stage generator', () => {
   });
 
   it.each([
-    [{ name: 'Bad/Name' }, /--name "Bad\/Name" is not a valid stage name/],
-    [{ name: 'ok', timezone: 'Mars/Base' }, /--timezone "Mars\/Base" is not an IANA timezone/],
-    [{ name: 'ok', fetchLimit: 0 }, /--fetchLimit 0 must be a whole number of at least 1/],
-    [{ name: 'ok', recordsPath: 'matches' }, /--recordsPath "matches" is not a JSON Pointer/],
+    [{ name: 'Bad/Name' }, /^--name "Bad\/Name" must match \^\[a-z\]/],
+    [{ name: 'ok', timezone: 'Mars/Base' }, /^--timezone "Mars\/Base" is not an IANA timezone; use an IANA name/],
+    [{ name: 'ok', timezone: '-05:00' }, /^--timezone "-05:00" is a fixed UTC offset, not an IANA timezone/],
+    [{ name: 'ok', fetchLimit: 0 }, /^--fetchLimit 0 must be at least 1$/],
+    // The core caps fetchLimit at 100000; the generator's own copy of the rules used to accept this.
+    [{ name: 'ok', fetchLimit: 200000 }, /^--fetchLimit 200000 must be at most 100000$/],
+    [{ name: 'ok', recordsPath: 'matches' }, /^--recordsPath "matches" must be a JSON Pointer/],
+    [{ name: 'ok', sse: 'kms' }, /^--sse "kms" must be one of AES256, aws:kms, aws:kms:dsse$/],
+    [{ name: 'ok', sseKmsKeyId: 'alias/logs' }, /^--sseKmsKeyId "alias\/logs" "sseKmsKeyId" is set \("alias\/logs"\) but "sse" is unset/],
+    [{ name: 'ok', storageClass: 'GLACIER' }, /^--storageClass "GLACIER" must be one of STANDARD/],
+    [{ name: 'ok', expectedBucketOwner: '1234' }, /^--expectedBucketOwner "1234" must be a 12-digit AWS account id/],
   ])('refuses bad options %j with one clear line and writes nothing', async (bad, message) => {
     const before = snapshot(tree);
     await expect(stageGenerator(tree, { ...bad, skipInstall: true })).rejects.toThrow(message);
@@ -101,19 +108,30 @@ describe('stage generator', () => {
     expect(snapshot(tree)).toEqual(first);
   });
 
-  it('validates stage names, JSON Pointers and timezones exactly like the runtime', () => {
-    expect(STAGE_NAME_PATTERN.source).toBe(CORE_STAGE_NAME.source);
-    for (const pointer of ['', '/', '/a', '/a~0b/c~1d', 'a', '/a~2', '~1']) {
-      expect(JSON_POINTER_PATTERN.test(pointer), pointer).toBe(isJsonPointer(pointer));
-    }
+  it('writes the object settings to stages.config.json and the stage package\'s config, which the runtime accepts', async () => {
+    const settings = { sse: 'aws:kms', sseKmsKeyId: 'alias/logs', storageClass: 'STANDARD_IA', expectedBucketOwner: '111122223333' };
+    await stageGenerator(tree, { ...options, ...settings });
+    const written = readJson(tree, 'packages/stages/merge/stage.config.json');
+    expect(written).toMatchObject(settings);
+    expect(readJson(tree, 'stages.config.json').stages[0]).toMatchObject(settings);
+    expect(resolveConfig({ stageConfig: written, env: {} })).toMatchObject(settings);
+  });
+
+  it('validates with the core\'s own rules: whatever the generator accepts, the runtime accepts', async () => {
     const accepts = {
-      generator: (timezone: string) => passes(() => assertValidStageOptions({ name: 'merge', fetchLimit: 25, timezone, recordsPath: '', bucket: 'pipeline-logs', prefix: '', recordType: 'record' })),
-      runtime: (timezone: string) => passes(() => resolveConfig({ stageConfig: { stage: 'merge', timezone }, env: {} })),
+      generator: (extra: Record<string, unknown>) => normalizeStageOptions({ name: 'merge', ...extra }).then(() => true, () => false),
+      runtime: async (extra: Record<string, unknown>) => passes(() => resolveConfig({ stageConfig: { stage: 'merge', ...extra } as never, env: {} })),
     };
-    for (const timezone of ['America/New_York', 'UTC', 'Etc/GMT+5', 'US/Eastern', 'Mars/Olympus', '-05:00', 'Z', 'UTC+5', 'GMT-03:00']) {
-      expect(accepts.generator(timezone), timezone).toBe(accepts.runtime(timezone));
-    }
-    expect(accepts.runtime('-05:00')).toBe(false);
+    const cases = [
+      ...['America/New_York', 'UTC', 'Etc/GMT+5', 'US/Eastern', 'Mars/Olympus', '-05:00', 'Z', 'UTC+5', 'GMT-03:00'].map((timezone) => ({ timezone })),
+      ...[1, 100000, 100001, 200000, 0, 2.5].map((fetchLimit) => ({ fetchLimit })),
+      ...['', '/', '/a', '/a~0b/c~1d', 'a', '/a~2', '~1'].map((recordsPath) => ({ recordsPath })),
+      { sse: 'aws:kms', sseKmsKeyId: 'alias/k' },
+      { sse: 'AES256', sseKmsKeyId: 'alias/k' },
+    ];
+    for (const extra of cases) expect(await accepts.generator(extra), JSON.stringify(extra)).toBe(await accepts.runtime(extra));
+    // remove-stage checks names before loading the core: the same pattern.
+    expect(STAGE_NAME_PATTERN.source).toBe(CORE_STAGE_NAME.source);
   });
 });
 

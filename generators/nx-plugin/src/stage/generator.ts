@@ -16,8 +16,8 @@ export function stageProjectName(stage: string): string {
   return `stage-${stage}`;
 }
 
-/** Applies the defaults and validates; throws a StageOptionError (one line) on a bad option. */
-export function normalizeStageOptions(schema: StageGeneratorSchema): StageEntry {
+/** Applies the defaults and validates with the core's rules; throws a StageOptionError (one line) on a bad option. */
+export async function normalizeStageOptions(schema: StageGeneratorSchema): Promise<StageEntry> {
   const entry: StageEntry = {
     stage: schema.name,
     recordType: schema.recordType ?? 'record',
@@ -30,8 +30,12 @@ export function normalizeStageOptions(schema: StageGeneratorSchema): StageEntry 
   };
   if (schema.recordIdField) entry.recordIdField = schema.recordIdField;
   if (schema.forcePathStyle !== undefined) entry.forcePathStyle = schema.forcePathStyle;
+  if (schema.sse !== undefined) entry.sse = schema.sse;
+  if (schema.sseKmsKeyId !== undefined) entry.sseKmsKeyId = schema.sseKmsKeyId;
+  if (schema.storageClass !== undefined) entry.storageClass = schema.storageClass;
+  if (schema.expectedBucketOwner !== undefined) entry.expectedBucketOwner = String(schema.expectedBucketOwner);
   if (schema.description) entry.description = schema.description;
-  assertValidStageOptions({ name: entry.stage, fetchLimit: entry.fetchLimit, timezone: entry.timezone, recordsPath: entry.recordsPath, bucket: entry.bucket, prefix: entry.prefix, recordType: entry.recordType });
+  await assertValidStageOptions({ ...entry });
   return entry;
 }
 
@@ -90,7 +94,7 @@ function differences(existing: StageEntry, asked: StageEntry): string[] {
 }
 
 export async function stageGenerator(tree: Tree, schema: StageGeneratorSchema): Promise<GeneratorCallback | void> {
-  const entry = normalizeStageOptions(schema);
+  const entry = await normalizeStageOptions(schema);
   const existing = readStages(tree).find((s) => s.stage === entry.stage);
   if (!schema.overwrite) {
     if (existing) {

@@ -10,6 +10,10 @@ export interface StageGeneratorSchema {
   prefix?: string;
   localDir?: string;
   forcePathStyle?: boolean;
+  sse?: string;
+  sseKmsKeyId?: string;
+  storageClass?: string;
+  expectedBucketOwner?: string;
   description?: string;
   overwrite?: boolean;
   skipInstall?: boolean;

@@ -18,6 +18,10 @@ export interface StageEntry {
   recordsPath: string;
   recordIdField?: string;
   forcePathStyle?: boolean;
+  sse?: string;
+  sseKmsKeyId?: string;
+  storageClass?: string;
+  expectedBucketOwner?: string;
 }
 
 interface StagesFile {

@@ -9,7 +9,7 @@ import { readStages } from '../stage/stages-config';
 
 export async function syncStagesGenerator(tree: Tree, schema: { skipInstall?: boolean }): Promise<GeneratorCallback | void> {
   // Validate every entry before writing any, so a bad entry leaves the tree untouched.
-  const entries = readStages(tree).map(({ stage, ...rest }) => normalizeStageOptions({ name: stage, ...rest }));
+  const entries = await Promise.all(readStages(tree).map(({ stage, ...rest }) => normalizeStageOptions({ name: stage, ...rest })));
   for (const entry of entries) writeStage(tree, entry);
   await formatFiles(tree);
   if (schema.skipInstall === false) return () => installPackagesTask(tree, true);

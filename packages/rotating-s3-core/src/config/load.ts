@@ -15,8 +15,8 @@ import {
   KMS_SSE,
   STAGE_NAME_PATTERN,
   configFileSchema,
-  configOverrideSchema,
   CONFIG_FIELDS,
+  stageEntrySchema,
   formatIssues,
   type StageConfig,
   type StageConfigInput,
@@ -25,9 +25,6 @@ import {
 
 /** Name of the workspace-level stage config, found by walking up from the working directory. */
 export const STAGES_FILE_NAME = 'stages.config.json';
-
-/** Fields a stage entry of `stages.config.json` may carry for the generator only; the runtime ignores them. */
-const GENERATOR_ONLY_FIELDS = ['recordType', 'description'] as const;
 
 export interface ResolveConfigOptions {
   /** Stage name asked for (`--stage`); may be omitted when a layer names it. */
@@ -92,26 +89,71 @@ const stagesFileSchema = v.strictObject({
 });
 
 /** A stage entry of `stages.config.json`: the runtime fields plus generator-only metadata. */
-export interface StagesFileEntry extends StageConfigInput {
-  recordType?: string;
-  description?: string;
-}
+export type StagesFileEntry = v.InferOutput<typeof stageEntrySchema>;
+
+const ENTRY_FIELDS = Object.keys(stageEntrySchema.entries).filter((k) => k !== '$schema');
 
 /** Reads `stages.config.json`: `{ "stages": [ { "stage": "merge", ... }, ... ] }`. */
 export function readStagesFile(path: string): StagesFileEntry[] {
   const file = parseLayer(stagesFileSchema, readJsonFile(path, 'stage config'), `stage config ${path}`, ['stages']);
   const seen = new Set<string>();
   return file.stages.map((raw, index) => {
-    const runtime: Record<string, unknown> = { ...raw };
-    for (const field of GENERATOR_ONLY_FIELDS) delete runtime[field];
-    const entry = parseLayer(configFileSchema, runtime, `stage config ${path} stages[${index}]`);
+    const entry = parseLayer(stageEntrySchema, raw, `stage config ${path} stages[${index}]`, ENTRY_FIELDS);
     if (seen.has(entry.stage)) throw new ConfigError(`stage config ${path}: stage "${entry.stage}" is listed twice; keep one entry`);
     seen.add(entry.stage);
-    const meta: StagesFileEntry = { ...entry };
-    if (typeof raw['recordType'] === 'string') meta.recordType = raw['recordType'];
-    if (typeof raw['description'] === 'string') meta.description = raw['description'];
-    return meta;
+    return entry;
   });
+}
+
+/** A problem of a stage entry, for callers that phrase their own message (the generator: `--fetchLimit`). */
+export interface StageEntryProblem {
+  /** The field (`fetchLimit`), or `(entry)` for the entry as a whole. */
+  field: string;
+  message: string;
+  /** The bad value (absent for an unknown or missing field). */
+  input?: unknown;
+}
+
+/**
+ * Checks a stage entry (`stages.config.json`, the generator's options) by the same rules as
+ * `resolveConfig`: the schema, the timezone and the object settings. Empty when it is valid.
+ */
+export function checkStageEntry(value: unknown): StageEntryProblem[] {
+  const result = v.safeParse(stageEntrySchema, value);
+  if (!result.success) {
+    return result.issues.map((issue) => {
+      const last = issue.path?.at(-1);
+      if (last?.origin === 'key') {
+        const field = String(last.key);
+        return { field, message: issue.expected === 'never' ? `is not a stage setting; allowed: ${ENTRY_FIELDS.join(', ')}` : 'is required' };
+      }
+      return { field: v.getDotPath(issue) || '(entry)', message: issue.message, input: issue.input };
+    });
+  }
+  const problems: StageEntryProblem[] = [];
+  try {
+    if (result.output.timezone !== undefined) resolveZone(result.output.timezone, 'timezone');
+  } catch (error) {
+    // Said after the value by the caller: `--timezone "X" is not an IANA timezone; use …`.
+    const said = (error as Error).message.replace(/^timezone: /, '').replace(/^unknown timezone "[^"]*"/, 'is not an IANA timezone').replace(/^"[^"]*" is a fixed/, 'is a fixed');
+    problems.push({ field: 'timezone', message: said, input: result.output.timezone });
+  }
+  try {
+    checkObjectSettings(result.output, {});
+  } catch (error) {
+    problems.push({ field: 'sseKmsKeyId', message: (error as Error).message, input: result.output.sseKmsKeyId });
+  }
+  return problems;
+}
+
+/** A KMS key only with a KMS `sse`; judged on the merged config, as layers may set them apart. */
+function checkObjectSettings(merged: Pick<StageConfigInput, 'sse' | 'sseKmsKeyId'>, env: NodeJS.ProcessEnv): void {
+  if (merged.sseKmsKeyId !== undefined && !KMS_SSE.includes(merged.sse ?? '')) {
+    const from = variableOf('sseKmsKeyId', env) ?? '"sseKmsKeyId"';
+    throw new ConfigError(
+      `${from} is set (${JSON.stringify(merged.sseKmsKeyId)}) but "sse" is ${merged.sse === undefined ? 'unset' : JSON.stringify(merged.sse)}; a KMS key applies only with "sse": "aws:kms" or "aws:kms:dsse" (ROTATING_S3_SSE): set it, or remove the key id`,
+    );
+  }
 }
 
 /** The nearest `stages.config.json` at or above `dir`, if any. */
@@ -166,12 +208,7 @@ export function resolveConfig(options: ResolveConfigOptions): StageConfig {
   const envLayer = readEnvLayer(env);
   const merged = { ...DEFAULTS, ...stageLayer, ...fileLayer, ...envLayer, stage };
   const zone = resolveZone(merged.timezone, variableOf('timezone', env) ?? 'timezone');
-  if (merged.sseKmsKeyId !== undefined && !KMS_SSE.includes(merged.sse ?? '')) {
-    const from = variableOf('sseKmsKeyId', env) ?? '"sseKmsKeyId"';
-    throw new ConfigError(
-      `${from} is set (${JSON.stringify(merged.sseKmsKeyId)}) but "sse" is ${merged.sse === undefined ? 'unset' : JSON.stringify(merged.sse)}; a KMS key applies only with "sse": "aws:kms" or "aws:kms:dsse" (ROTATING_S3_SSE): set it, or remove the key id`,
-    );
-  }
+  checkObjectSettings(merged, env);
   return {
     stage,
     bucket: merged.bucket,

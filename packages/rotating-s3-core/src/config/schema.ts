@@ -101,6 +101,13 @@ export const configFileSchema = v.strictObject({
   expectedBucketOwner: v.optional(v.pipe(v.string('must be a string'), v.regex(/^\d{12}$/, 'must be a 12-digit AWS account id such as "111122223333"'))),
 });
 
+/** A stage entry of `stages.config.json` (and the generator's options): the config fields plus generator-only metadata. */
+export const stageEntrySchema = v.strictObject({
+  ...configFileSchema.entries,
+  recordType: v.optional(v.pipe(v.string('must be a string'), v.regex(STAGE_NAME_PATTERN, 'must be a lowercase word such as match or incident'))),
+  description: v.optional(v.string('must be a string')),
+});
+
 /** A partial stage configuration as written in a file (or derived from the environment). */
 export type StageConfigInput = v.InferOutput<typeof configFileSchema>;
 
