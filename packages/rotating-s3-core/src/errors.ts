@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_LOCAL_IO'
   | 'E_LOCAL_CORRUPT'
   | 'E_LOCK'
+  | 'E_LOCK_LOST'
   | 'E_S3_UNREACHABLE'
   | 'E_S3_AUTH'
   | 'E_S3_NO_BUCKET'
@@ -54,7 +55,7 @@ export class InputError extends RotatingS3Error {
 
 /** Reading or writing the stage's local directory failed (disk full, read-only, permissions). */
 export class LocalIoError extends RotatingS3Error {
-  constructor(message: string, options?: { cause?: unknown; code?: 'E_LOCAL_IO' | 'E_LOCAL_CORRUPT' | 'E_LOCK' }) {
+  constructor(message: string, options?: { cause?: unknown; code?: 'E_LOCAL_IO' | 'E_LOCAL_CORRUPT' | 'E_LOCK' | 'E_LOCK_LOST' }) {
     super(options?.code ?? 'E_LOCAL_IO', message, { cause: options?.cause });
   }
 }

@@ -21,7 +21,7 @@ import { ConfigError, InputError, LocalIoError, RotatingS3Error, describeError }
 import { formatBlock, type ScannedBlock, type TornSegment } from '../local/bookended.js';
 import { crashPoint } from '../local/crash-point.js';
 import { nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';
-import { acquireStageLock } from '../local/lock.js';
+import { acquireStageLock, type StageLockRelease } from '../local/lock.js';
 import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
@@ -176,6 +176,8 @@ class DefaultStageLogger implements StageLogger {
   private readonly ops: OpsLog;
   private store: DailyObjectStore | undefined;
   private readonly holdLockMs: number;
+  /** Set once the stage lock was taken over while held: every later call is refused with it. */
+  private lockLost: Error | undefined;
   /** The lock and the in-memory state while this logger holds the stage (see `holdLockMs`). */
   private session: { state: StageState; release: () => Promise<void>; dirty: boolean; timer?: NodeJS.Timeout; appender?: DurableAppender; syncTimer?: NodeJS.Timeout } | undefined;
   /** Serialises calls within this process. */
@@ -197,6 +199,14 @@ class DefaultStageLogger implements StageLogger {
   /** Runs `fn` holding the stage lock with a reconciled state, one call at a time. */
   private withStage<T>(fn: (state: StageState) => Promise<T>): Promise<T> {
     const next = this.queue.then(async () => {
+      // A lock lost while held (another process took it over) ends this logger: see local/lock.ts.
+      if (this.lockLost) throw this.lockLost;
+      const lost = (this.session?.release as StageLockRelease | undefined)?.lockLost?.();
+      if (lost) {
+        this.lockLost = lost;
+        await this.abandonSession();
+        throw lost;
+      }
       if (!this.session) {
         await this.fs.ensureDir(this.config.localDir).catch((cause) => {
           throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
