@@ -2,9 +2,11 @@
  * Configuration errors reach the user of the CLI as one line, exit code 2, before anything is written:
  * a bad endpoint, an empty variable, and each object setting.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './support.js';
 
@@ -34,5 +36,25 @@ describe('configuration errors from the CLI', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
     expect(existsSync(localDir)).toBe(false);
+  });
+
+  it("a stage package's own stage.config.json is validated: its bin refuses a hand-edited file, naming it", () => {
+    const pkg = join(dir, 'stage-demo');
+    mkdirSync(join(pkg, 'bin'), { recursive: true });
+    writeFileSync(join(pkg, 'bin', 'demo_rotating_s3.js'), '');
+    writeFileSync(join(pkg, 'stage.config.json'), JSON.stringify({ stage: 'demo', fetchLimit: '3', bogus: 1, recordsPath: 'matches', localDir: join(pkg, 'logs') }));
+    // What the generated bin does (bin/<stage>_rotating_s3.js → runScript of the bundled CLI).
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'cli.cjs');
+    const script = `require(${JSON.stringify(cli)}).runScript(${JSON.stringify(join(pkg, 'bin', 'demo_rotating_s3.js'))}, ['status', '--local', '--json']).then((c) => { process.exitCode = c; })`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    const file = join(pkg, 'stage.config.json');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      `demo_rotating_s3: error E_CONFIG: ${file}: "fetchLimit" must be a number (got "3"); ${file}: "recordsPath" must be a JSON Pointer such as "/matches" (RFC 6901), or "" for the whole payload (got "matches"); ${file}: unknown field(s) "bogus"; allowed: stage, bucket, `,
+    );
+    expect(existsSync(join(pkg, 'logs'))).toBe(false);
   });
 });
