@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as v from 'valibot';
 import { resolveConfig } from './load.js';
+import { DEFAULTS, configFileSchema } from './schema.js';
 
 function dirWith(files: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'rs3-config-'));
@@ -137,5 +139,9 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ stage: 'merge', configFile: 'bad.json', cwd, env: {} })).toThrow(/"sse" must be one of AES256, aws:kms, aws:kms:dsse \(got "kms"\).*"storageClass" must be one of STANDARD,.*\(got "GLACIER"\).*"expectedBucketOwner" must be a string/);
     expect(() => resolveConfig({ stage: 'merge', cwd, env: { ROTATING_S3_EXPECTED_BUCKET_OWNER: '1111-2222-3333' } })).toThrow(/^ROTATING_S3_EXPECTED_BUCKET_OWNER="1111-2222-3333": must be a 12-digit AWS account id/);
     expect(() => resolveConfig({ stage: 'merge', cwd, env: { ROTATING_S3_SSE: 'aws:kms', ROTATING_S3_SSE_KMS_KEY_ID: 'key with spaces' } })).toThrow(/^ROTATING_S3_SSE_KMS_KEY_ID="key with spaces": must be a KMS key id/);
+  });
+
+  it('the built-in defaults are a valid layer of the same schema', () => {
+    expect(v.safeParse(configFileSchema, { stage: 'merge', ...DEFAULTS }).success).toBe(true);
   });
 });
