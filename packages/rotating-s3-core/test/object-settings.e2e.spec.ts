@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { getTestS3, itWithCapability } from '@rotating-s3/test-harness';
 import { afterAll, describe, expect } from 'vitest';
+import { PROBE_FOLDER } from '../src/s3/capabilities.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { createTestStage, runCli, writePayload, type TestStage } from './support.js';
 
@@ -79,6 +80,7 @@ describe('object settings on every request', () => {
     const puts = seen.filter((r) => kind(r) === 'PutObject');
     expect(puts.some((r) => r.url.includes('.lease')), 'the lease object').toBe(true);
     expect(puts.some((r) => r.url.includes('.rotating-s3-doctor-')), "doctor's probes").toBe(true);
+    expect(puts.some((r) => r.url.includes(`/logs/merge/${PROBE_FOLDER}`)), "the append store's capability probes").toBe(true);
     expect(puts.some((r) => Number(r.headers['content-length']) > 5 * 1024 * 1024), 'a daily object above 5 MiB').toBe(true);
 
     for (const r of seen) {
