@@ -55,7 +55,7 @@ describe('stage generator from the command line', () => {
       { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: plopEnv },
     );
     expect(run.status).toBe(1);
-    expect(`${run.stdout}${run.stderr}`.split('\n').filter((l) => l.trim() !== '')).toEqual(['[ERROR] --timezone "Mars/Olympus_Mons" is not an IANA timezone; use e.g. America/New_York, Europe/Berlin or UTC']);
+    expect(`${run.stdout}${run.stderr}`.split('\n').filter((l) => l.trim() !== '')).toEqual(['[ERROR] --timezone "Mars/Olympus_Mons" is not an IANA timezone; use an IANA name such as "America/New_York", "Europe/Berlin" or "UTC"']);
     expect(existsSync(join(scratch, 'packages/stages/plop_bad'))).toBe(false);
   });
 
