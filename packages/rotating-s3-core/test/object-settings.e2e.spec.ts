@@ -6,12 +6,14 @@
  */
 import { rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getTestS3, itWithCapability } from '@rotating-s3/test-harness';
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStageLogger } from '../src/index.js';
+import { silentOpsLog } from '../src/logger/ops-log.js';
 import { PROBE_FOLDER } from '../src/s3/capabilities.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
-import { createTestStage, runCli, writePayload, type TestStage } from './support.js';
+import { SettableClock, createTestStage, runCli, writePayload, type TestStage } from './support.js';
 
 interface Seen {
   method: string;
@@ -106,5 +108,27 @@ describe('object settings on every request', () => {
     expect(doctor.stdout).toContain(`aws:kms with key ${KEY_ID}`);
     expect(doctor.stdout).toMatch(/storage class.*STANDARD_IA/);
     expect(doctor.stdout).toMatch(new RegExp(`expected bucket owner.*account ${OWNER}`));
+  });
+
+  it('a library user\'s own S3 client gets the stage\'s settings too', async () => {
+    const own = await createTestStage({ fetchLimit: 1, sse: 'AES256', storageClass: 'STANDARD_IA', expectedBucketOwner: OWNER });
+    const seen: Seen[] = [];
+    const recorder = await startFaultProxy(getTestS3().endpoint, (req) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      return 'ok';
+    });
+    try {
+      const s3Client = new S3Client({ endpoint: recorder.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+      const logger = createStageLogger(own.config, { clock: new SettableClock('2026-11-28T15:00:00Z'), s3Client, opsLog: silentOpsLog, holdLockMs: 0 });
+      expect(await logger.logFetch({ matches: [{ match_id: 'x' }] })).toMatchObject({ rotated: true });
+      await logger.close();
+    } finally {
+      await recorder.close();
+      rmSync(own.dir, { recursive: true, force: true });
+    }
+    const puts = seen.filter((r) => kind(r) === 'PutObject');
+    expect(puts.length).toBeGreaterThan(0);
+    for (const r of puts) expect(r.headers).toMatchObject({ 'x-amz-server-side-encryption': 'AES256', 'x-amz-storage-class': 'STANDARD_IA' });
+    for (const r of seen) expect(r.headers['x-amz-expected-bucket-owner'], `${kind(r)} ${r.url}`).toBe(OWNER);
   });
 });

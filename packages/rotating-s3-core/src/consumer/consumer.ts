@@ -46,6 +46,7 @@ import {
   type ObjectCursor,
 } from './state.js';
 import type { Consumer, ConsumerOptions, ConsumerWarning, RecordHandler, RunOptions, RunSummary } from './types.js';
+import { installObjectSettings } from '../s3/object-settings.js';
 
 /** Default days a processed fetch id, a record id and a cursor are remembered. */
 export const CONSUMER_RETENTION_DAYS = 8;
@@ -103,7 +104,8 @@ class DefaultConsumer implements Consumer {
     this.clock = options.clock ?? systemClock();
     this.zone = resolveZone(this.config.timezone);
     this.fs = options.fs ?? nodeDurableFs;
-    this.client = options.s3Client;
+    // A client given by the caller sends the stage's expected bucket owner too (s3/object-settings.ts).
+    this.client = options.s3Client ? installObjectSettings(options.s3Client, this.config) : undefined;
   }
 
   async run(handler: RecordHandler, options: RunOptions = {}): Promise<RunSummary> {

@@ -22,6 +22,7 @@ import { formatBlock, type ScannedBlock, type TornSegment } from '../local/booke
 import { crashPoint } from '../local/crash-point.js';
 import { nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';
 import { acquireStageLock, type StageLockRelease } from '../local/lock.js';
+import { installObjectSettings } from '../s3/object-settings.js';
 import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
@@ -42,7 +43,7 @@ export interface StageLoggerOptions {
   fs?: DurableFs;
   /** Where uploads go. Default: a conditional-rewrite store on an S3 client built from the environment. */
   store?: DailyObjectStore;
-  /** S3 client for the default store (ignored when `store` is given). Default: built from the environment. */
+  /** S3 client for the default store (ignored when `store` is given); the config's object settings are installed on it. Default: built from the environment. */
   s3Client?: S3Client;
   /** Operational events. Default: `<localDir>/<stage>_events.jsonl` plus stderr at ROTATING_S3_LOG_LEVEL. */
   opsLog?: OpsLog;
@@ -627,7 +628,8 @@ class DefaultStageLogger implements StageLogger {
   private async getStore(): Promise<DailyObjectStore> {
     if (!this.store) {
       const [{ createS3Client }, { createAppendStore }] = await Promise.all([import('../s3/client.js'), import('../s3/append-store.js')]);
-      const client = this.options.s3Client ?? createS3Client(this.config);
+      // A client given by the caller gets the stage's object settings too (SSE, owner: s3/object-settings.ts).
+      const client = this.options.s3Client ? installObjectSettings(this.options.s3Client, this.config) : createS3Client(this.config);
       const guard = process.env['ROTATING_S3_COMPLETE_GUARD'];
       const singleWriter = this.options.singleWriter ?? process.env['ROTATING_S3_SINGLE_WRITER'] === 'true';
       this.store = createAppendStore({
