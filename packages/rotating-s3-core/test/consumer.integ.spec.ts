@@ -271,7 +271,7 @@ describe('downstream consumer against a real S3 server', () => {
     expect((await consume()).received).toHaveLength(0);
   });
 
-  it('forgets ids older than the retention window, so the processed-ID file stays bounded', async () => {
+  it('forgets ids older than the retention window and cursors older than the watch window, so the processed-ID file stays bounded', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
     const clock = new SettableClock('2026-11-20T15:00:00Z');
     const { logger, consume, stateFile } = setup(stage, clock);
@@ -283,7 +283,12 @@ describe('downstream consumer against a real S3 server', () => {
     const entry = JSON.parse(readFileSync(stateFile, 'utf8')).consumers.downstream;
     expect(Object.keys(entry.fetches)).toEqual(['2026-11-29']);
     expect(Object.keys(entry.records)).toEqual(['2026-11-29']);
-    expect(Object.values(entry.objects).map((o) => (o as { date: string }).date)).toEqual(['2026-11-29']);
+    // Cursors are kept for the watch window (8 + 30 days), to find late uploads into older objects.
+    const cursorDates = (e: { objects: Record<string, { date: string }> }) => Object.values(e.objects).map((o) => o.date);
+    expect(cursorDates(entry)).toEqual(['2026-11-20', '2026-11-29']);
+    clock.set('2026-12-29T15:00:00Z'); // 39 days after the first
+    await consume();
+    expect(cursorDates(JSON.parse(readFileSync(stateFile, 'utf8')).consumers.downstream)).toEqual(['2026-11-29']);
   });
 
   it('reads a daily object written with a different layout but the SPEC §4 shape', async () => {

@@ -3,14 +3,16 @@
  * processed yet, one record at a time, and remembers what it processed (consumer/state.ts).
  *
  * One run, in this order (the order is what makes "no fetch is missed" hold while the writer runs):
- *   1. daily objects of the dates [scan_from - 1, today + 1] (stage zone; a first run: every daily object
- *      in the bucket), each read from its cursor on (consumer/s3-reader.ts);
+ *   1. list the stage's daily objects of the watch window (a first run: every daily object in the
+ *      bucket) and read each one whose ETag differs from its cursor's, or that has no cursor, from its
+ *      cursor on (consumer/s3-reader.ts);
  *   2. the local bookended file (fetches not uploaded yet);
- *   3. the same daily objects again from the new cursors — nearly always a 304: this catches fetches that
+ *   3. list again and read what changed since step 1 — nearly always nothing: this catches fetches that
  *      the writer uploaded and removed from the local file between steps 1 and 2.
- * A fetch logged before step 2 is in the local file at step 2 or in a daily object at step 3. Its date is
- * at least the previous complete run's date minus one day, unless it was logged before that run's step 2
- * (and so was delivered by it). `scan_from` becomes today only when a run completes.
+ * A fetch logged before step 2 is in the local file at step 2 or in a daily object at step 3, whatever its
+ * date: a writer idle for days uploads its old pending fetches into their own (older) date's object, which
+ * the listing shows as changed. The watch window is `retentionDays + lateUploadDays` days: cursors are kept
+ * that long, and `watch_from` says from which date every object that existed has one.
  *
  * Exactly once: a fetch id already processed is skipped (the same fetch is read locally first and from S3
  * after its upload); a record whose record_id this consumer already received is not delivered again. Both
@@ -52,6 +54,8 @@ import { installObjectSettings } from '../s3/object-settings.js';
 export const CONSUMER_RETENTION_DAYS = 8;
 /** The smallest retention accepted (SPEC §7: at least 7 days). */
 export const MIN_RETENTION_DAYS = 7;
+/** Default days after its date that a daily object may still receive late uploads (and is watched). */
+export const DEFAULT_LATE_UPLOAD_DAYS = 30;
 /** Default milliseconds between progress commits of `run`. */
 export const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
 
@@ -83,6 +87,7 @@ class DefaultConsumer implements Consumer {
   private readonly zone: ZoneId;
   private readonly fs: DurableFs;
   private readonly retentionDays: number;
+  private readonly lateUploadDays: number;
   private client: S3Client | undefined;
 
   constructor(private readonly options: ConsumerOptions) {
@@ -95,6 +100,10 @@ class DefaultConsumer implements Consumer {
     this.retentionDays = options.retentionDays ?? CONSUMER_RETENTION_DAYS;
     if (!Number.isInteger(this.retentionDays) || this.retentionDays < MIN_RETENTION_DAYS) {
       throw new ConfigError(`retentionDays ${options.retentionDays} is too short; use a whole number of days, at least ${MIN_RETENTION_DAYS}`);
+    }
+    this.lateUploadDays = options.lateUploadDays ?? DEFAULT_LATE_UPLOAD_DAYS;
+    if (!Number.isInteger(this.lateUploadDays) || this.lateUploadDays < 1) {
+      throw new ConfigError(`lateUploadDays ${options.lateUploadDays} is not a whole number of days of at least 1; use e.g. ${DEFAULT_LATE_UPLOAD_DAYS}`);
     }
     if (options.since !== undefined && !isDate(options.since)) {
       throw new InputError('E_USAGE', `--since ${JSON.stringify(options.since)} is not a date; use YYYY-MM-DD, e.g. 2026-11-28`);
@@ -140,6 +149,7 @@ class DefaultConsumer implements Consumer {
       zone: this.zone,
       fs: this.fs,
       retentionDays: this.retentionDays,
+      watchDays: this.retentionDays + this.lateUploadDays,
       stateFile: this.stateFile,
       timestampField: this.options.recordTimestampField ?? 'timestamp',
       readLocal: this.options.readLocal ?? true,
@@ -174,6 +184,8 @@ class Run {
   private readonly cursors: Map<string, ObjectCursor>;
   private readonly summary: RunSummary;
   private readonly progressive: boolean;
+  /** Every daily object of this date or later that existed at the last run has a cursor (undefined: list all). */
+  private readonly watchFrom: string | undefined;
   private lastCommit = performance.now();
   private warnedIdFallback = false;
 
@@ -191,6 +203,8 @@ class Run {
     for (const ids of Object.values(entry.fetches)) for (const id of ids) this.processedFetches.add(id);
     this.receivedRecords.loadEncoded(...Object.values(entry.records));
     this.cursors = new Map(Object.entries(entry.objects));
+    // A file of an earlier version kept cursors for the retention window only; its runs read from scan_from - 1.
+    this.watchFrom = entry.watch_from ?? (entry.scan_from === null ? undefined : LocalDate.parse(entry.scan_from).minusDays(1).toString());
     const interval = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.progressive = !options.dryRun && Number.isFinite(interval);
     this.summary = {
@@ -212,10 +226,9 @@ class Run {
 
   async execute(): Promise<RunSummary> {
     try {
-      const dates = await this.datesToRead();
-      const problems = await this.readObjects(dates, new Set());
+      const problems = await this.readObjects(await this.changedDates(), new Set());
       if (this.s.readLocal) await this.readLocal();
-      await this.readObjects(dates, problems);
+      await this.readObjects(await this.changedDates(), problems);
       await this.options.beforeCommit?.();
       if (!this.options.dryRun) {
         consumerCrashPoint('consume:before-commit');
@@ -230,22 +243,34 @@ class Run {
     }
   }
 
-  /** Dates whose daily objects this run reads, ascending. */
-  private async datesToRead(): Promise<string[]> {
+  /**
+   * Dates whose daily objects changed since they were last read, ascending: listed with an ETag other than
+   * their cursor's, listed without a cursor (new), or with a cursor but no longer listed (to report them
+   * missing), and objects with a problem (read and reported until fixed). Listed objects not read are
+   * reported `unchanged` when they are of yesterday or later.
+   */
+  private async changedDates(): Promise<string[]> {
+    const { listDailyObjects } = await import('./s3-reader.js');
+    const { bucket, prefix, stage } = this.s.config;
+    // Cursors older than watchFrom (a file of an earlier version) are watched too.
+    let listFrom = this.watchFrom;
+    for (const cursor of this.cursors.values()) if (listFrom !== undefined && cursor.date < listFrom) listFrom = cursor.date;
+    const listed = await listDailyObjects(this.client, bucket!, prefix, stage, listFrom);
     const dates = new Set<string>();
-    const add = (date: LocalDate) => dates.add(date.toString());
-    if (this.entry.scan_from === null) {
-      const { listDailyObjectDates } = await import('./s3-reader.js');
-      for (const date of await listDailyObjectDates(this.client, this.s.config.bucket!, this.s.config.prefix, this.s.config.stage)) dates.add(date);
-      for (let d = this.today.minusDays(1); !d.isAfter(this.today.plusDays(1)); d = d.plusDays(1)) add(d);
-    } else {
-      const scanFrom = LocalDate.parse(this.entry.scan_from);
-      const from = (scanFrom.isBefore(this.today) ? scanFrom : this.today).minusDays(1);
-      const to = (scanFrom.isAfter(this.today) ? scanFrom : this.today).plusDays(1);
-      for (let d = from; !d.isAfter(to); d = d.plusDays(1)) add(d);
+    const seen = new Set<string>();
+    const yesterday = this.today.minusDays(1).toString();
+    for (const object of listed) {
+      const key = dailyObjectKey(prefix, stage, object.date);
+      seen.add(key);
+      const cursor = this.cursors.get(key);
+      // Without a cursor, an object is new only from watchFrom on (older ones were read and forgotten).
+      const isNew = cursor === undefined && (this.watchFrom === undefined || object.date >= this.watchFrom);
+      if (isNew || (cursor !== undefined && (cursor.etag !== object.etag || cursor.problem !== undefined))) dates.add(object.date);
+      else if (object.date >= yesterday) this.report({ key, status: 'unchanged', bytes: 0 });
     }
-    // Objects that were not in the SPEC §4 shape are read (and reported) again until fixed.
-    for (const cursor of this.cursors.values()) if (cursor.problem !== undefined) dates.add(cursor.date);
+    for (const [key, cursor] of this.cursors) {
+      if (cursor.problem !== undefined || !seen.has(key)) dates.add(cursor.date);
+    }
     return [...dates].filter((d) => this.s.since === undefined || d >= this.s.since).sort();
   }
 
@@ -412,7 +437,11 @@ class Run {
       records,
       objects: Object.fromEntries(this.cursors),
     };
-    const pruned = pruneConsumerEntry(next, this.today.minusDays(this.s.retentionDays).toString());
+    const oldestCursor = this.today.minusDays(this.s.watchDays).toString();
+    // Only a complete run has read every changed object: then all from the window's start have cursors.
+    const watchFrom = complete ? (this.watchFrom !== undefined && this.watchFrom > oldestCursor ? this.watchFrom : oldestCursor) : this.watchFrom;
+    if (watchFrom !== undefined) next.watch_from = watchFrom;
+    const pruned = pruneConsumerEntry(next, this.today.minusDays(this.s.retentionDays).toString(), oldestCursor);
     if (this.unchanged(pruned)) {
       // Nothing new and nothing to forget: rewriting the file would only cost time.
       this.summary.committed = true;
@@ -436,6 +465,7 @@ class Run {
       this.doneFetches.length === 0 &&
       this.receivedRecords.addedCount === 0 &&
       next.scan_from === this.entry.scan_from &&
+      next.watch_from === this.entry.watch_from &&
       days(next.fetches) === days(this.entry.fetches) &&
       days(next.records) === days(this.entry.records) &&
       JSON.stringify(next.objects) === JSON.stringify(this.entry.objects)

@@ -63,25 +63,38 @@ class FallBack extends Error {}
 /** A fetch or upload that is not in the SPEC §4 shape. */
 class FetchShapeError extends Error {}
 
-/** Dates of the stage's daily objects in the bucket (a first run's starting set), ascending. */
-export async function listDailyObjectDates(client: S3Client, bucket: string, prefix: string, stage: string): Promise<string[]> {
+/** A daily object as listed: its date and the ETag of its current version. */
+export interface ListedDailyObject {
+  date: string;
+  etag: string;
+}
+
+/**
+ * The stage's daily objects in the bucket, ascending by date; with `fromDate`, only those of that date or
+ * later (the listing starts after the key of the day before: keys sort by date).
+ */
+export async function listDailyObjects(client: S3Client, bucket: string, prefix: string, stage: string, fromDate?: string): Promise<ListedDailyObject[]> {
   const keyPrefix = dailyObjectKey(prefix, stage, '').replace(/\.json$/, '');
-  const dates: string[] = [];
+  const startAfter = fromDate === undefined ? undefined : `${keyPrefix}${fromDate}`;
+  const objects: ListedDailyObject[] = [];
   let token: string | undefined;
   do {
     let page;
     try {
-      page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, ...(token ? { ContinuationToken: token } : {}) }));
+      page = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) }),
+      );
     } catch (error) {
       throw toS3Error(error, 'ListObjectsV2', bucket, keyPrefix);
     }
     for (const object of page.Contents ?? []) {
       const date = object.Key?.slice(keyPrefix.length, -'.json'.length) ?? '';
-      if (/^\d{4}-\d{2}-\d{2}$/.test(date) && object.Key === dailyObjectKey(prefix, stage, date)) dates.push(date);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || object.Key !== dailyObjectKey(prefix, stage, date)) continue;
+      if (fromDate === undefined || date >= fromDate) objects.push({ date, etag: object.ETag ?? '' });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return dates.sort();
+  return objects.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }
 
 /** Yields the fetches after the cursor; returns how the object was read and the new cursor. */

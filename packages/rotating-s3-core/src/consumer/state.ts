@@ -12,14 +12,16 @@
  *         "last_run": "2026-11-28T14:03:11.512-05:00",
  *         "fetches": { "2026-11-28": ["<fetch_id>", …] },   // by the date they were processed
  *         "records": { "2026-11-28": "<16-char digest><16-char digest>…" },
- *         "objects": { "<daily object key>": { "date", "etag", "offset", "uploads", … } }
+ *         "objects": { "<daily object key>": { "date", "etag", "offset", "uploads", … } },
+ *         "watch_from": "2026-10-21"             // every daily object of this date or later has a cursor
  *       }
  *     }
  *   }
  *
  * Invariants:
- * - Entries of `fetches`, `records` and `objects` older than the retention window are pruned at each
- *   commit, so the file is bounded by the window, not by the history.
+ * - Entries of `fetches` and `records` older than the retention window, and cursors older than the watch
+ *   window (retention + late-upload days), are pruned at each commit, so the file is bounded by the
+ *   windows, not by the history.
  * - The file is written only by `commitConsumerEntry`: under the file's update lock it re-reads the file,
  *   replaces this consumer's entry and writes atomically (temp → fsync → rename → fsync dir), so a crash
  *   leaves the old or the new file and a concurrent consumer's entry is never lost.
@@ -70,6 +72,12 @@ export const consumerEntrySchema = v.strictObject({
     v.pipe(v.string(), v.check((s) => s.length % DIGEST_CHARS === 0 && /^[A-Za-z0-9_-]*$/.test(s), `must be ${DIGEST_CHARS}-character base64url digests`)),
   ),
   objects: v.record(v.string(), objectCursorSchema),
+  /**
+   * Every daily object of this date or later that existed at the last run has a cursor in `objects`, so
+   * one without a cursor is new. Absent in files of earlier versions (cursors were kept for the retention
+   * window only): then `scan_from` minus the retention window.
+   */
+  watch_from: v.optional(DATE),
 });
 export type ConsumerEntry = v.InferOutput<typeof consumerEntrySchema>;
 
@@ -138,14 +146,17 @@ export async function readConsumerEntry(path: string, stage: string, consumer: s
   return file?.consumers[consumer] ?? emptyConsumerEntry();
 }
 
-/** Drops what is older than `oldestDate` (ISO dates compare as strings). Pure. */
-export function pruneConsumerEntry(entry: ConsumerEntry, oldestDate: string): ConsumerEntry {
+/**
+ * Drops ids older than `oldestDate` and cursors older than `oldestCursorDate` (ISO dates compare as
+ * strings). Pure.
+ */
+export function pruneConsumerEntry(entry: ConsumerEntry, oldestDate: string, oldestCursorDate = oldestDate): ConsumerEntry {
   const keep = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([day]) => day >= oldestDate));
   return {
     ...entry,
     fetches: keep(entry.fetches),
     records: keep(entry.records),
-    objects: Object.fromEntries(Object.entries(entry.objects).filter(([, cursor]) => cursor.date >= oldestDate)),
+    objects: Object.fromEntries(Object.entries(entry.objects).filter(([, cursor]) => cursor.date >= oldestCursorDate)),
   };
 }
 

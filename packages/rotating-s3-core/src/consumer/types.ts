@@ -25,6 +25,12 @@ export interface ConsumerOptions {
    * the stage-zone date they were processed on. Minimum 7. Default: 8.
    */
   retentionDays?: number;
+  /**
+   * Days after its date that a daily object may still receive late uploads (a writer idle that long with
+   * pending fetches uploads them into their own date's object at its next log or flush). Daily objects are
+   * watched for changes for `retentionDays + lateUploadDays` days. Minimum 1. Default: 30.
+   */
+  lateUploadDays?: number;
   /** Field of a record holding its own timestamp (a string); absent: the fetch's timestamp is used. Default: `"timestamp"`. */
   recordTimestampField?: string;
   /** Read the stage's local bookended file too (false on a host without the writer). Default: true. */
