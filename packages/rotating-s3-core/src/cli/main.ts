@@ -4,6 +4,7 @@
  * Exit codes: 0 done, 2 bad usage or input (nothing was written), 1 any other failure.
  * The AWS SDK is loaded only by commands that talk to S3, so `log` without a rotation starts fast.
  */
+import { maskUrlCredentials } from '../s3/endpoint-text.js';
 import { Command, CommanderError, Option } from 'commander';
 import { resolveConfig } from '../config/load.js';
 import type { StageConfig, StageConfigInput } from '../config/schema.js';
@@ -73,7 +74,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
       return 2;
     }
     if (error instanceof RotatingS3Error) {
-      err(`${name}: error ${error.code}: ${error.message}\n`);
+      err(`${name}: error ${error.code}: ${maskUrlCredentials(error.message)}\n`);
       return error.exitCode;
     }
     err(`${name}: unexpected internal error (please report it):\n${(error as Error)?.stack ?? String(error)}\n`);

@@ -5,6 +5,7 @@
  * the end; the UploadPartCopy probe needs a 5 MiB source (S3's minimum part size), and its multipart
  * upload is always completed or aborted.
  */
+import { maskUrlCredentials } from '../s3/endpoint-text.js';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -94,7 +95,7 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   }
 
   const region = await client.config.region().catch(() => 'unknown');
-  const endpoint = env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'] ?? `AWS S3 (${region})`;
+  const endpoint = maskUrlCredentials(env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'] ?? `AWS S3 (${region})`);
   const where = `s3://${bucket}${config.prefix ? `/${config.prefix}/` : '/'} at ${endpoint} (region ${region}, ${config.forcePathStyle ? 'path-style' : 'virtual-hosted-style'} URLs)`;
   try {
     // ListObjectsV2 rather than HeadBucket: same permission (s3:ListBucket), but errors come with a name.

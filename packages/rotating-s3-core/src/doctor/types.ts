@@ -1,4 +1,5 @@
 /** The result types of `doctor` and small helpers shared by its checks. */
+import { maskUrlCredentials } from '../s3/endpoint-text.js';
 
 /**
  * - `pass` ✓ and `fail` ✗ (with a fix): what `doctor` is for; any `fail` makes it exit 1.
@@ -25,8 +26,9 @@ export interface DoctorReport {
 }
 
 export function check(name: string, status: CheckStatus, detail: string, fix?: string): DoctorCheck {
-  const result: DoctorCheck = { name, ok: status !== 'fail' && status !== 'skip', status, detail };
-  if (fix !== undefined && (status === 'fail' || status === 'warn')) result.fix = fix;
+  // Details quote endpoints and SDK messages: never print credentials from an endpoint URL.
+  const result: DoctorCheck = { name, ok: status !== 'fail' && status !== 'skip', status, detail: maskUrlCredentials(detail) };
+  if (fix !== undefined && (status === 'fail' || status === 'warn')) result.fix = maskUrlCredentials(fix);
   return result;
 }
 

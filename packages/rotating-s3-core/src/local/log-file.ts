@@ -13,6 +13,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlockScanner, type ScanEvent, type ScannedBlock, type TornSegment } from './bookended.js';
 import type { DurableFs } from './durable-fs.js';
+import { unreadableLocalFile } from './io-errors.js';
 
 export interface LogFilePaths {
   log: string;
@@ -27,10 +28,11 @@ export function logFilePaths(localDir: string, stage: string): LogFilePaths {
 export async function fileIdentity(path: string): Promise<{ size: number; ino: number } | undefined> {
   try {
     const s = await stat(path);
+    if (s.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path} is a directory`), { code: 'EISDIR' });
     return { size: s.size, ino: s.ino };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    throw unreadableLocalFile('the local file', path, error);
   }
 }
 
@@ -46,7 +48,8 @@ export async function* scanLog(path: string, from = 0): AsyncGenerator<ScanEvent
     for await (const chunk of stream) yield* scanner.push(chunk as Buffer);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+    if ((error as NodeJS.ErrnoException).syscall === undefined && !('errno' in (error as object))) throw error;
+    throw unreadableLocalFile('the local file', path, error);
   }
   yield* scanner.end();
 }

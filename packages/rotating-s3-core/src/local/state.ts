@@ -14,12 +14,17 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { LocalIoError } from '../errors.js';
 import type { DurableFs } from './durable-fs.js';
+import { unreadableLocalFile } from './io-errors.js';
+import { isIsoDate } from './uploaded-index.js';
+
+/** A real calendar date of the years 1970–9999: a date that cannot be parsed would fail every later command. */
+const DATE = v.pipe(v.string(), v.check(isIsoDate, 'must be a date YYYY-MM-DD of the years 1970-9999'));
 
 export const pendingFetchSchema = v.object({
   fetchId: v.string(),
   fetchNumber: v.pipe(v.number(), v.integer()),
   /** Local date (stage zone) the fetch belongs to: its daily object. */
-  date: v.string(),
+  date: DATE,
   timestamp: v.string(),
   records: v.pipe(v.number(), v.integer()),
   /** Byte range of the block in the log. */
@@ -43,7 +48,7 @@ export const stateSchema = v.object({
   version: v.literal(1),
   stage: v.string(),
   /** The counter's day (`YYYY-MM-DD`, stage zone); never moves backwards. Null before the first fetch. */
-  date: v.nullable(v.string()),
+  date: v.nullable(DATE),
   /** Last fetch number given out on `date` (0: none yet). */
   lastFetchNumber: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** Latest timestamp given out, so a clock stepping back cannot move a fetch onto an earlier day. */
@@ -91,16 +96,24 @@ export async function readState(path: string): Promise<StageState | undefined> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new LocalIoError(`cannot read state file ${path} (${(error as NodeJS.ErrnoException).code}); check permissions`, { cause: error });
+    throw unreadableLocalFile('the state file', path, error);
   }
+  let why: string;
+  let cause: unknown;
   try {
-    return v.parse(stateSchema, JSON.parse(text));
-  } catch (cause) {
-    throw new LocalIoError(
-      `state file ${path} is corrupt; move it aside (the next command rebuilds it from the log and ${'<stage>_uploaded_ids.jsonl'}) after checking the log`,
-      { cause, code: 'E_LOCAL_CORRUPT' },
-    );
+    const parsed = v.safeParse(stateSchema, JSON.parse(text));
+    if (parsed.success) return parsed.output;
+    const issue = parsed.issues[0];
+    why = `${v.getDotPath(issue) || '(file)'}: ${issue.message}`;
+    cause = new v.ValiError(parsed.issues);
+  } catch (error) {
+    why = 'not valid JSON';
+    cause = error;
   }
+  throw new LocalIoError(
+    `state file ${path} is corrupt (${why}); move it aside (the next command rebuilds it from the log and ${'<stage>_uploaded_ids.jsonl'}) after checking the log`,
+    { cause, code: 'E_LOCAL_CORRUPT' },
+  );
 }
 
 export async function writeState(fs: DurableFs, path: string, state: StageState): Promise<void> {

@@ -6,19 +6,36 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { LocalIoError } from '../errors.js';
+import { LocalDate } from '../time/zone.js';
 import type { DurableFs } from './durable-fs.js';
+import { unreadableLocalFile } from './io-errors.js';
 
 /** How long uploaded fetch ids are remembered for idempotent retries. */
 export const RETENTION_DAYS = 8;
 
-export interface UploadedFetch {
-  fetch_id: string;
-  fetch_number: number;
-  date: string;
-  timestamp: string;
-  records: number;
-  upload_sequence: number;
+/** A real calendar date `YYYY-MM-DD` of the years 1970–9999. */
+export function isIsoDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || text < '1970') return false;
+  try {
+    LocalDate.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
+
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const uploadedFetchSchema = v.object({
+  fetch_id: v.pipe(v.string(), v.minLength(1)),
+  fetch_number: count,
+  date: v.pipe(v.string(), v.check(isIsoDate, 'must be a date YYYY-MM-DD of the years 1970-9999')),
+  timestamp: v.string(),
+  records: count,
+  upload_sequence: count,
+});
+export type UploadedFetch = v.InferOutput<typeof uploadedFetchSchema>;
 
 export function uploadedIndexPath(localDir: string, stage: string): string {
   return join(localDir, `${stage}_uploaded_ids.jsonl`);
@@ -35,16 +52,30 @@ export async function readUploaded(path: string): Promise<UploadedFetch[]> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
+    throw unreadableLocalFile('the uploaded index', path, error);
   }
   const entries: UploadedFetch[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
+    let json: unknown;
     try {
-      entries.push(JSON.parse(line) as UploadedFetch);
+      json = JSON.parse(line);
     } catch {
-      // A torn last line from a crash mid-append: the upload it described is re-checked against S3 anyway.
+      // Torn bytes from a crash mid-append (the next append may follow them on the same line): the upload
+      // it described is re-checked against S3 anyway.
+      continue;
     }
+    const parsed = v.safeParse(uploadedFetchSchema, json);
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const at = v.getDotPath(issue);
+      throw new LocalIoError(
+        `uploaded index ${path} line ${index + 1} is corrupt (${at ? `${at}: ` : ''}${issue.message}: ${line.length > 80 ? `${line.slice(0, 80)}…` : line}); delete that line, or move the file aside (then --fetch-id retries of fetches uploaded in the last ${RETENTION_DAYS} days are not recognised as duplicates)`,
+        { code: 'E_LOCAL_CORRUPT', cause: new v.ValiError(parsed.issues) },
+      );
+    }
+    entries.push(parsed.output);
   }
   return entries;
 }

@@ -8,6 +8,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { maskUrlCredentials } from '../s3/endpoint-text.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -37,7 +38,7 @@ export function createOpsLog(localDir: string, stage: string, env = process.env,
   const file = eventsPath(localDir, stage);
   return {
     event(level, event, fields = {}) {
-      const line = `${JSON.stringify({ time: new Date().toISOString(), level, stage, event, ...fields })}\n`;
+      const line = maskUrlCredentials(`${JSON.stringify({ time: new Date().toISOString(), level, stage, event, ...fields })}\n`);
       if (RANK[level] >= RANK.info) {
         try {
           appendFileSync(file, line, { mode: 0o600 });

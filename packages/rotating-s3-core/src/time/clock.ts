@@ -7,14 +7,26 @@ import { InputError } from '../errors.js';
 
 export { Clock };
 
+/** The instants accepted: years 1970–9999 (UTC). Dates outside them have no `YYYY-MM-DD` form for keys and files. */
+const MIN_MS = Date.UTC(1970, 0, 1);
+const MAX_MS = Date.UTC(10000, 0, 1) - 1;
+
 /** The system clock (UTC; the stage zone is applied where a local date is needed). */
 export function systemClock(): Clock {
   return Clock.systemUTC();
 }
 
-/** A clock stopped at the given ISO-8601 instant (`--now`), e.g. `2026-11-28T23:59:30-05:00` or `…Z`. */
+/**
+ * A clock stopped at the given ISO-8601 instant (`--now`), e.g. `2026-11-28T23:59:30-05:00` or `…Z`;
+ * refuses instants outside the years 1970–9999 (UTC).
+ */
 export function fixedClock(iso: string): Clock {
-  return Clock.fixed(parseInstant(iso), ZoneOffset.UTC);
+  const instant = parseInstant(iso);
+  const ms = instant.toEpochMilli();
+  if (ms < MIN_MS || ms > MAX_MS) {
+    throw new InputError('E_USAGE', `--now "${iso}" is outside the years 1970-9999; use an instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z, e.g. 2026-11-29T04:59:30Z`);
+  }
+  return Clock.fixed(instant, ZoneOffset.UTC);
 }
 
 /** Parses an ISO-8601 instant with an offset or `Z`; refuses local date-times, whose instant would be a guess. */

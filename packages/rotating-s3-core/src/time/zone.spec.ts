@@ -83,4 +83,12 @@ describe('stage timezone', () => {
     expect(() => fixedClock('2026-11-28T10:00:00')).toThrow(/with an offset/);
     expect(fixedClock('2026-11-28T10:00:00-05:00').instant().toString()).toBe('2026-11-28T15:00:00Z');
   });
+
+  it('refuses instants outside the years 1970-9999, which have no YYYY-MM-DD date for keys and files', () => {
+    for (const iso of ['+010000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '9999-12-31T23:00:00-05:00', '-000001-01-01T00:00:00Z']) {
+      expect(() => fixedClock(iso), iso).toThrow(/outside the years 1970-9999; use an instant from 1970-01-01T00:00:00Z/);
+    }
+    expect(fixedClock('1970-01-01T00:00:00Z').instant().toString()).toBe('1970-01-01T00:00:00Z');
+    expect(fixedClock('9999-12-31T23:59:59.999Z').instant().toString()).toBe('9999-12-31T23:59:59.999Z');
+  });
 });
