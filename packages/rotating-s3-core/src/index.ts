@@ -15,7 +15,7 @@ export type { StageConfig, StageConfigInput } from './config/schema.js';
 export { RotatingS3Error, ConfigError, InputError, LocalIoError, S3Error } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createStageLogger } from './logger/stage-logger.js';
-export type { StageLogger, StageLoggerOptions, LogFetchOptions, LogResult, FlushResult, StageStatus, UploadReport } from './logger/stage-logger.js';
+export type { StageLogger, StageLoggerOptions, LogFetchOptions, LogResult, FlushResult, FlushOptions, StageStatus, UploadReport } from './logger/stage-logger.js';
 export { FETCH_ID_PATTERN } from './logger/fetch-id.js';
 export { BlockScanner, formatBlock } from './local/bookended.js';
 export type { BlockMeta, ScannedBlock, TornSegment, ScanEvent } from './local/bookended.js';
@@ -28,6 +28,9 @@ export { dailyObjectKey, applyUpload, serializeDailyObject, validateDailyObject 
 export type { DailyObject, DailyMetadata, UploadEntry, FetchEntry } from './s3/daily-object.js';
 export type { DailyObjectStore, AppendOutcome } from './s3/daily-store.js';
 export { systemClock, fixedClock, parseInstant } from './time/clock.js';
+export { parseDuration } from './time/duration.js';
+export { systemTimers } from './time/timers.js';
+export type { Timers, TimerHandle } from './time/timers.js';
 export { formatTimestamp, localDateOf } from './time/zone.js';
 export { runCli } from './cli/main.js';
 export type { CliOptions } from './cli/main.js';

@@ -128,10 +128,20 @@ describe('stage generator', () => {
       ...['', '/', '/a', '/a~0b/c~1d', 'a', '/a~2', '~1'].map((recordsPath) => ({ recordsPath })),
       { sse: 'aws:kms', sseKmsKeyId: 'alias/k' },
       { sse: 'AES256', sseKmsKeyId: 'alias/k' },
+      ...['15m', '1s', '7d', '8d', '0s', 'off', '15', '1.5h', '15M'].map((maxPendingAge) => ({ maxPendingAge })),
     ];
     for (const extra of cases) expect(await accepts.generator(extra), JSON.stringify(extra)).toBe(await accepts.runtime(extra));
     // remove-stage checks names before loading the core: the same pattern.
     expect(STAGE_NAME_PATTERN.source).toBe(CORE_STAGE_NAME.source);
+  });
+
+  it('writes maxPendingAge into the stage config, and refuses a bad one before writing anything', async () => {
+    await stageGenerator(tree, { ...options, maxPendingAge: '15m' });
+    expect(readJson(tree, 'packages/stages/merge/stage.config.json').maxPendingAge).toBe('15m');
+    expect(readJson(tree, 'stages.config.json').stages[0].maxPendingAge).toBe('15m');
+    const fresh = createTreeWithEmptyWorkspace();
+    await expect(stageGenerator(fresh, { ...options, maxPendingAge: '15 minutes' })).rejects.toThrow(/maxPendingAge.*15 minutes/);
+    expect(fresh.exists('stages.config.json')).toBe(false);
   });
 });
 

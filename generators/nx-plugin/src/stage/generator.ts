@@ -34,6 +34,7 @@ export async function normalizeStageOptions(schema: StageGeneratorSchema): Promi
   if (schema.sseKmsKeyId !== undefined) entry.sseKmsKeyId = schema.sseKmsKeyId;
   if (schema.storageClass !== undefined) entry.storageClass = schema.storageClass;
   if (schema.expectedBucketOwner !== undefined) entry.expectedBucketOwner = String(schema.expectedBucketOwner);
+  if (schema.maxPendingAge !== undefined) entry.maxPendingAge = schema.maxPendingAge;
   if (schema.description) entry.description = schema.description;
   await assertValidStageOptions({ ...entry });
   return entry;

@@ -14,6 +14,7 @@ export interface StageGeneratorSchema {
   sseKmsKeyId?: string;
   storageClass?: string;
   expectedBucketOwner?: string;
+  maxPendingAge?: string;
   description?: string;
   overwrite?: boolean;
   skipInstall?: boolean;

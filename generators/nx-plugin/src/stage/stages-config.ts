@@ -22,6 +22,7 @@ export interface StageEntry {
   sseKmsKeyId?: string;
   storageClass?: string;
   expectedBucketOwner?: string;
+  maxPendingAge?: string;
 }
 
 interface StagesFile {

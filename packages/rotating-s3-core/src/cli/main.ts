@@ -8,10 +8,11 @@ import { maskUrlCredentials } from '../s3/endpoint-text.js';
 import { Command, CommanderError, Option } from 'commander';
 import { resolveConfig } from '../config/load.js';
 import type { StageConfig, StageConfigInput } from '../config/schema.js';
-import { RotatingS3Error } from '../errors.js';
+import { InputError, RotatingS3Error } from '../errors.js';
 import { createOpsLog } from '../logger/ops-log.js';
 import { createStageLogger } from '../logger/stage-logger.js';
 import { fixedClock, systemClock } from '../time/clock.js';
+import { DURATION_HINT, parseDuration } from '../time/duration.js';
 import { addConsumeCommand } from './consume-command.js';
 import { readPayloadText } from './payload.js';
 import { renderDoctor, renderStatus } from './render.js';
@@ -135,12 +136,15 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
   common(program.command('flush'))
     .description('upload every pending fetch now (one upload per local date)')
     .option('--metrics-file <path>', METRICS_FILE_HELP)
-    .action(async (opts: CommonOptions & { metricsFile?: string }) => {
+    .option('--if-older-than <duration>', 'upload only when the oldest pending fetch has waited this long, e.g. 15m (s, m, h or d): for cron')
+    .action(async (opts: CommonOptions & { metricsFile?: string; ifOlderThan?: string }) => {
+      const olderThanMs = opts.ifOlderThan === undefined ? undefined : parseDuration(opts.ifOlderThan);
+      if (opts.ifOlderThan !== undefined && olderThanMs === undefined) throw new InputError('E_USAGE', `--if-older-than ${JSON.stringify(opts.ifOlderThan)} is not a duration; use ${DURATION_HINT}`);
       const { config, clock } = setup(opts);
       const logger = openLogger(config, clock);
       // A progress bar on a terminal when catching up a backlog; nothing when stderr is not a TTY.
       const { withFlushProgress } = await import('./progress.js');
-      const result = await withFlushProgress(logger, () => logger.flush());
+      const result = await withFlushProgress(logger, () => logger.flush(olderThanMs === undefined ? {} : { olderThanMs }));
       out(`${JSON.stringify(result)}\n`);
       const metricsFile = metricsTarget(opts.metricsFile);
       if (metricsFile) await (await import('../metrics/refresh.js')).refreshMetricsAfterCommand(metricsFile, logger, clock, (line) => err(`${name}: ${line}\n`));

@@ -3,6 +3,7 @@
  * edge (`resolveConfig`), and every message names the field, the bad value and where it came from.
  */
 import * as v from 'valibot';
+import { DURATION_HINT, parseDuration } from '../time/duration.js';
 
 /** A stage name becomes part of file paths and S3 keys, so it is deliberately narrow. */
 export const STAGE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
@@ -38,6 +39,12 @@ export interface StageConfig {
   storageClass?: StorageClass | undefined;
   /** 12-digit AWS account id that must own the bucket; sent on every request. Default: none. */
   expectedBucketOwner?: string | undefined;
+  /**
+   * Rotation by age: pending fetches are uploaded once the oldest has waited this long, even below
+   * `fetchLimit` (`log` checks it on every call, an in-process logger also with a timer). A duration such as
+   * `15m` (s, m, h or d; 1s to 7d). Default: unset (off; `"off"` in a higher layer turns it off again).
+   */
+  maxPendingAge?: string | undefined;
 }
 
 /** `sse` values (S3's ServerSideEncryption, without SSE-C which needs a key per request). */
@@ -99,6 +106,7 @@ export const configFileSchema = v.strictObject({
   ),
   storageClass: v.optional(v.picklist(STORAGE_CLASSES, `must be one of ${STORAGE_CLASSES.join(', ')} (archive classes cannot be appended to)`)),
   expectedBucketOwner: v.optional(v.pipe(v.string('must be a string'), v.regex(/^\d{12}$/, 'must be a 12-digit AWS account id such as "111122223333"'))),
+  maxPendingAge: v.optional(v.pipe(v.string('must be a string'), v.check((d) => d === 'off' || parseDuration(d) !== undefined, `must be ${DURATION_HINT}, or "off"`))),
 });
 
 /** A stage entry of `stages.config.json` (and the generator's options): the config fields plus generator-only metadata. */

@@ -31,8 +31,11 @@ import { dailyObjectKey, type FetchEntry } from '../s3/daily-object.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { systemClock } from '../time/clock.js';
 import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
+import { parseDuration } from '../time/duration.js';
+import { systemTimers, type TimerHandle, type Timers } from '../time/timers.js';
 import { assertFetchId, generateFetchId } from './fetch-id.js';
 import { createOpsLog, type OpsLog } from './ops-log.js';
+import { ageRotationDueInMs } from './age-rotation.js';
 import { planFetch, planRotation } from './plan.js';
 import { uploadErrorInfo } from './upload-error.js';
 
@@ -71,6 +74,11 @@ export interface StageLoggerOptions {
    * used; otherwise such an endpoint is refused with E_S3_NO_CONDITIONAL. Default: ROTATING_S3_SINGLE_WRITER=true.
    */
   singleWriter?: boolean;
+  /**
+   * Timers for rotation by age (`maxPendingAge`): when set, the logger arms one timer for the moment the
+   * oldest pending fetch is due, and `close()` cancels it. Default: unref'd system timers.
+   */
+  timers?: Timers;
 }
 
 export interface LogFetchOptions {
@@ -114,6 +122,8 @@ export interface LogResult {
   uploads: UploadReport[];
   midnight?: { from: string; to: string };
   upload_error?: UploadErrorInfo;
+  /** With `maxPendingAge` and fetches pending: the setting and the milliseconds until they are due by age. */
+  age_rotation?: { max_pending_age: string; due_in_ms: number };
 }
 
 export interface FlushResult {
@@ -122,6 +132,14 @@ export interface FlushResult {
   uploads: UploadReport[];
   pending: number;
   upload_error?: UploadErrorInfo;
+  /** With `olderThanMs`: false when the oldest pending fetch was younger, so nothing was uploaded. */
+  due?: boolean;
+}
+
+/** Options of `flush`. */
+export interface FlushOptions {
+  /** Upload only when the oldest pending fetch has waited at least this many milliseconds (cron). */
+  olderThanMs?: number;
 }
 
 export interface StageStatus {
@@ -153,8 +171,8 @@ export interface StageLogger {
   readonly config: StageConfig;
   /** Appends one fetch durably; rotates when `fetchLimit` fetches are pending. */
   logFetch(payload: Payload | string, options?: LogFetchOptions): Promise<LogResult>;
-  /** Uploads every pending fetch now (one upload per local date). */
-  flush(): Promise<FlushResult>;
+  /** Uploads every pending fetch now (one upload per local date); with `olderThanMs`, only when that old. */
+  flush(options?: FlushOptions): Promise<FlushResult>;
   /** Local state of the stage, read without taking the lock. */
   status(): Promise<StageStatus>;
   /** Writes the state checkpoint and releases the stage lock now (also happens after `holdLockMs` idle). */
@@ -183,6 +201,9 @@ class DefaultStageLogger implements StageLogger {
   private session: { state: StageState; release: () => Promise<void>; dirty: boolean; timer?: NodeJS.Timeout; appender?: DurableAppender; syncTimer?: NodeJS.Timeout } | undefined;
   /** Serialises calls within this process. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** `maxPendingAge` in milliseconds (undefined: off) and the timer armed for it. */
+  private readonly maxPendingAgeMs: number | undefined;
+  private ageTimer: TimerHandle | undefined;
 
   constructor(config: StageConfig, private readonly options: StageLoggerOptions) {
     this.config = config;
@@ -195,6 +216,7 @@ class DefaultStageLogger implements StageLogger {
     this.ops = options.opsLog ?? createOpsLog(config.localDir, config.stage);
     this.store = options.store;
     this.holdLockMs = options.holdLockMs ?? 200;
+    this.maxPendingAgeMs = config.maxPendingAge === undefined ? undefined : parseDuration(config.maxPendingAge);
   }
 
   /** Runs `fn` holding the stage lock with a reconciled state, one call at a time. */
@@ -265,7 +287,30 @@ class DefaultStageLogger implements StageLogger {
   }
 
   close(): Promise<void> {
+    this.ageTimer?.cancel();
+    this.ageTimer = undefined;
     return this.enqueueEnd();
+  }
+
+  /** Milliseconds until the pending fetches are due by age (≤ 0: now); undefined when off or none pending. */
+  private ageDueInMs(state: StageState): number | undefined {
+    return ageRotationDueInMs(state.pending[0]?.timestamp, this.clock.instant(), this.maxPendingAgeMs);
+  }
+
+  /** Re-arms the age timer for the current oldest pending fetch; its flush re-checks and re-arms. */
+  private armAgeTimer(state: StageState): LogResult['age_rotation'] {
+    this.ageTimer?.cancel();
+    this.ageTimer = undefined;
+    const due = this.ageDueInMs(state);
+    if (due === undefined) return undefined;
+    const setting = this.maxPendingAgeMs!;
+    // Already due yet still pending means the upload failed: retry later rather than in a tight loop.
+    const delay = due > 0 ? due : Math.min(setting, AGE_RETRY_MS);
+    this.ageTimer = (this.options.timers ?? systemTimers).set(() => {
+      this.ageTimer = undefined;
+      this.flush({ olderThanMs: setting }).catch((error: unknown) => this.ops.event('error', 'age_rotation_failed', { message: describeError(error) }));
+    }, delay);
+    return { max_pending_age: this.config.maxPendingAge!, due_in_ms: Math.max(0, due) };
   }
 
   /** Drops the session without a checkpoint (after a failed append); the next call reconciles from disk. */
@@ -326,9 +371,12 @@ class DefaultStageLogger implements StageLogger {
         const earlier = await this.findLogged(state, fetchIdGiven);
         if (earlier) {
           // A retry after a crash may find a rotation still due: finish it, so retrying is always enough.
-          const outcome = state.pending.length >= this.config.fetchLimit ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
+          const due = state.pending.length >= this.config.fetchLimit || (this.ageDueInMs(state) ?? 1) <= 0;
+          const outcome = due ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
           const result: LogResult = { ...earlier, duplicate: true, pending: state.pending.length, rotated: outcome.uploads.length > 0, upload_sequence: outcome.uploads.at(-1)?.upload_sequence ?? null, uploads: outcome.uploads };
           if (outcome.error) result.upload_error = outcome.error;
+          const age = this.armAgeTimer(state);
+          if (age) result.age_rotation = age;
           return result;
         }
       }
@@ -381,7 +429,8 @@ class DefaultStageLogger implements StageLogger {
       }
       crashPoint('log:after-state');
 
-      if (uploadError === undefined && state.pending.length >= this.config.fetchLimit) {
+      // Due by count, or by age (`maxPendingAge`): then everything pending goes, in fetchLimit-sized uploads.
+      if (uploadError === undefined && (state.pending.length >= this.config.fetchLimit || (this.ageDueInMs(state) ?? 1) <= 0)) {
         const outcome = await this.rotate(state, state.pending);
         uploads.push(...outcome.uploads);
         uploadError = outcome.error;
@@ -401,16 +450,19 @@ class DefaultStageLogger implements StageLogger {
       };
       if (midnight) result.midnight = midnight;
       if (uploadError) result.upload_error = uploadError;
+      const age = this.armAgeTimer(state);
+      if (age) result.age_rotation = age;
       return result;
     });
   }
 
-  async flush(): Promise<FlushResult> {
+  async flush(options: FlushOptions = {}): Promise<FlushResult> {
     if (!this.config.bucket && !this.options.store) {
       throw new ConfigError(`stage "${this.config.stage}" has no bucket; set ROTATING_S3_BUCKET or "bucket" in the stage config`);
     }
     return this.withStage(async (state) => {
-      const outcome = state.pending.length > 0 ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
+      const due = options.olderThanMs === undefined || ageRotationDueInMs(state.pending[0]?.timestamp, this.clock.instant(), options.olderThanMs)! <= 0;
+      const outcome = state.pending.length > 0 && due ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
       const result: FlushResult = {
         uploaded_fetches: outcome.uploads.reduce((n, u) => n + u.fetches, 0),
         uploaded_records: outcome.uploads.reduce((n, u) => n + u.records, 0),
@@ -418,6 +470,8 @@ class DefaultStageLogger implements StageLogger {
         pending: state.pending.length,
       };
       if (outcome.error) result.upload_error = outcome.error;
+      if (options.olderThanMs !== undefined) result.due = due && state.pending.length + result.uploaded_fetches > 0;
+      this.armAgeTimer(state);
       return result;
     });
   }
@@ -661,6 +715,9 @@ function checkPayload(payload: Payload): Payload {
   }
   return payload;
 }
+
+/** After a failed upload of fetches due by age, the timer retries after this long (or maxPendingAge if shorter). */
+const AGE_RETRY_MS = 60_000;
 
 /** Moves each pending block's byte range down by the bytes removed before it. */
 function shiftPending(pending: PendingFetch[], removed: Array<{ start: number; end: number }>): void {
