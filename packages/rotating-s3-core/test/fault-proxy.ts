@@ -7,7 +7,8 @@
  * - `lost`: forwarded and APPLIED by S3, then the connection is destroyed before the response arrives
  *   (the ambiguous failure: the client cannot know the write happened);
  * - `slow`: forwarded, but the response is held past the client's timeout.
- * Counts every fault it injected, by kind.
+ * Counts every fault it injected, by kind, every request, and the status of every response S3 sent
+ * (also of `lost` ones), e.g. to count conditional-write failures (412, 409).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,9 @@ export type Fault = 'ok' | '500' | '503' | 'reset' | 'lost' | 'slow';
 export interface FaultProxy {
   endpoint: string;
   injected: Record<Exclude<Fault, 'ok'>, number>;
+  /** Requests received, and responses S3 returned through the proxy by HTTP status. */
+  requests: number;
+  responses: Record<number, number>;
   total(): number;
   close(): Promise<void>;
 }
@@ -29,7 +33,10 @@ export async function startFaultProxy(target: string, choose: (req: IncomingMess
   const upstream = new URL(target);
   const injected = { '500': 0, '503': 0, reset: 0, lost: 0, slow: 0 };
   const timers = new Set<NodeJS.Timeout>();
+  const responses: Record<number, number> = {};
+  let requests = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    requests++;
     const fault = choose(req);
     if (fault !== 'ok') injected[fault]++;
     if (fault === '500' || fault === '503') {
@@ -46,6 +53,7 @@ export async function startFaultProxy(target: string, choose: (req: IncomingMess
     const headers = { ...req.headers };
     for (const name of stripHeaders) delete headers[name];
     const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
+      responses[up.statusCode ?? 0] = (responses[up.statusCode ?? 0] ?? 0) + 1;
       if (fault === 'lost') {
         up.resume();
         up.on('end', () => req.socket.destroy());
@@ -71,6 +79,10 @@ export async function startFaultProxy(target: string, choose: (req: IncomingMess
   return {
     endpoint: `http://127.0.0.1:${port}`,
     injected,
+    get requests() {
+      return requests;
+    },
+    responses,
     total: () => Object.values(injected).reduce((a, b) => a + b, 0),
     close: () =>
       new Promise<void>((resolve) => {
