@@ -4,7 +4,8 @@
  * there (docs/bench/soak.md). The oracle must hold for every W; the W = 8 run must reach the targets of
  * fetches, faults and kills. Throughput and latency are reported, never asserted.
  * Environment: SOAK_WRITERS (e.g. "2" or "1,2,4,8"), SOAK_FETCHES (fetches per writer: one number, or one per
- * entry of SOAK_WRITERS), SOAK_KILLS_PER_WRITER. The default gives W = 8 the volume its targets need (5% of
+ * entry of SOAK_WRITERS), SOAK_KILLS_PER_WRITER, SOAK_PAYLOAD_BYTES (padding per fetch, e.g. to cross 5 MiB;
+ * on moto the lease then guards writes, and a writer killed while holding it stalls the others for its TTL). The default gives W = 8 the volume its targets need (5% of
  * ~7,000 S3 requests ≥ 300 faults) and the smaller runs enough to draw the curve.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ const FETCHES_LIST = (process.env['SOAK_FETCHES'] ?? '200,200,200,1000').split('
 const fetchesFor = (index: number) => FETCHES_LIST[Math.min(index, FETCHES_LIST.length - 1)]!;
 const KILLS_PER_WRITER = Number(process.env['SOAK_KILLS_PER_WRITER'] ?? 3);
 const FETCH_LIMIT = 5;
+const PAYLOAD_BYTES = Number(process.env['SOAK_PAYLOAD_BYTES'] ?? 0);
 
 describe('soak', () => {
   itWithCapability('conditional-put', `W = ${WRITERS.join(', ')} writers (${WRITERS.map((_, i) => fetchesFor(i)).join(', ')} fetches each), kill -9 and 5% S3 faults: nothing lost or duplicated`, async () => {
@@ -28,7 +30,7 @@ describe('soak', () => {
       const dir = mkdtempSync(join(tmpdir(), 'rs3-soak-'));
       try {
         const before = loadavg()[0]!;
-        reports.push(await runSoak({ writers, fetchesPerWriter: fetchesFor(index), kills: KILLS_PER_WRITER * writers, fetchLimit: FETCH_LIMIT, seed: 1000 + writers }, dir));
+        reports.push(await runSoak({ writers, fetchesPerWriter: fetchesFor(index), kills: KILLS_PER_WRITER * writers, fetchLimit: FETCH_LIMIT, payloadBytes: PAYLOAD_BYTES, seed: 1000 + writers }, dir));
         load.push(`W=${writers}: load average ${before.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
         process.stdout.write(`\n${soakTable(reports.slice(-1))}\n`);
       } finally {

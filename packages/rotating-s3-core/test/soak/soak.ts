@@ -36,6 +36,8 @@ export interface SoakOptions {
   /** Share of requests the proxy spoils (default 0.05). */
   faultRate?: number;
   seed?: number;
+  /** Extra bytes per payload (default 0: ~170 bytes per fetch in the daily object). */
+  payloadBytes?: number;
   /** Client timeout of the writers; the proxy's `slow` faults hold responses 500 ms longer. */
   requestTimeoutMs?: number;
 }
@@ -88,7 +90,7 @@ export async function runSoak(options: SoakOptions, dir: string): Promise<SoakRe
     const kinds = req.method === 'GET' || req.method === 'HEAD' ? READ_FAULTS : WRITE_FAULTS;
     return kinds[Math.floor(random() * kinds.length)]!;
   }, requestTimeoutMs + 500);
-  const env = { ...s3Env(bucket), AWS_ENDPOINT_URL_S3: proxy.endpoint, SOAK_REQUEST_TIMEOUT_MS: String(requestTimeoutMs) };
+  const env = { ...s3Env(bucket), AWS_ENDPOINT_URL_S3: proxy.endpoint, SOAK_REQUEST_TIMEOUT_MS: String(requestTimeoutMs), SOAK_PAD_BYTES: String(options.payloadBytes ?? 0) };
 
   const hosts = Array.from({ length: writers }, (_, w) => {
     const localDir = join(dir, `host-${w}`);
