@@ -26,7 +26,7 @@ const boundaries = (extraForTests) => [
   },
 ];
 
-const TEST_FILES = ['**/*.spec.ts', '**/test/**/*.ts', '**/test/**/*.mjs', '**/test/**/*.cjs', '**/vitest.config.*'];
+const TEST_FILES = ['**/*.spec.ts', '**/test/**/*.ts', '**/test/**/*.mjs', '**/test/**/*.cjs'];
 
 export default tseslint.config(
   {
@@ -54,6 +54,12 @@ export default tseslint.config(
     rules: {
       '@nx/enforce-module-boundaries': boundaries(['type:tool']),
     },
+  },
+  {
+    // Vitest configs are loaded by Node before any transform: they take the shared test tiers
+    // (tools/s3-test-harness/src/tiers.ts) by path, as they take its globalSetup files.
+    files: ['**/vitest.config.*'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {
     // The core's benchmarks (not shipped, not built) start moto through the bench tool's shared starter.

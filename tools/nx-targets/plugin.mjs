@@ -5,21 +5,35 @@
  *   (tsconfig.spec.json when the project has one, else tsconfig.json). @nx/js/typescript's typecheck needs a
  *   TypeScript "solution" layout (composite configs that emit declarations), which these packages, built
  *   with `tsc -b tsconfig.lib.json` and checked with noEmit configs, do not use.
- * - `test-<tier>` for every vitest config: one target per test tier (vitest `test.projects` named unit,
- *   integ, e2e, soak) running `vitest run --project <tier>`. A config that names no tiers is one tier as a
- *   whole: `test-e2e` (the generated stage suites run the stage's bins against a real S3 server).
+ * - `test-<tier>` for every vitest config: one target per test tier the project holds specs of (the vitest
+ *   `test.projects` unit, integ, e2e, soak made by tools/s3-test-harness/src/tiers.ts), running
+ *   `vitest run --project <tier>`. A config without tiers is one tier as a whole: `test-e2e` (the
+ *   generated stage suites run the stage's bins against a real S3 server).
  *   The `test` target itself (every tier) is inferred by @nx/vitest.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const TIERS = ['unit', 'integ', 'e2e', 'soak'];
 
 const root = (file) => dirname(file);
 
-/** Tiers a vitest config declares: the names of its inline `test.projects`. */
-function tiersOf(text) {
-  return TIERS.filter((tier) => new RegExp(`name:\\s*['"]${tier}['"]`).test(text));
+const SUFFIX = { unit: '.spec.ts', integ: '.integ.spec.ts', e2e: '.e2e.spec.ts', soak: '.soak.spec.ts' };
+
+/** Spec file names under a project (without node_modules, dist and generator templates). */
+function specFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.isDirectory()) return ['node_modules', 'dist', 'files', 'logs'].includes(entry.name) ? [] : specFiles(join(dir, entry.name));
+    return entry.name.endsWith('.spec.ts') ? [entry.name] : [];
+  });
+}
+
+/** The tiers a vitest config declares (through testTiers()) and holds at least one spec of. */
+function tiersOf(configText, projectDir) {
+  if (!/\btestTiers\(/.test(configText)) return [];
+  const specs = specFiles(projectDir);
+  const tierOf = (name) => TIERS.slice(1).find((tier) => name.endsWith(SUFFIX[tier])) ?? 'unit';
+  return TIERS.filter((tier) => specs.some((name) => tierOf(name) === tier));
 }
 
 export const createNodesV2 = [
@@ -42,7 +56,7 @@ export const createNodesV2 = [
             metadata: { description: `Type-checks sources and tests (${config}) without emitting` },
           };
         } else {
-          const declared = tiersOf(readFileSync(join(context.workspaceRoot, file), 'utf8'));
+          const declared = tiersOf(readFileSync(join(context.workspaceRoot, file), 'utf8'), join(context.workspaceRoot, projectRoot));
           for (const tier of declared.length ? declared : ['e2e']) {
             targets[`test-${tier}`] = {
               command: declared.length ? `vitest run --project ${tier}` : 'vitest run',
