@@ -1,13 +1,15 @@
 /**
- * `npx plop stage` — the Nx `stage` generator through Plop, for people who prefer its prompts. Same generator
- * code, same templates (generators/nx-plugin/src/stage/files), and prompts built from the generator's own
- * schema.json, so the two front ends cannot drift apart.
+ * `npx plop stage` — the Nx `stage` generator through Plop, for people who prefer its prompts. The answers are
+ * handed to `nx g @rotating-s3/generators:stage` (Nx's own command line, not its internals), and the prompts
+ * are built from the generator's own schema.json, so the two front ends cannot drift apart.
  *
  * Non-interactive: name the options after `--`; every option not given takes the generator's default and
  * nothing is asked (nor is anything asked when stdin is not a terminal):
  *   npx plop stage -- --name ingest --fetchLimit 25 --timezone UTC --recordsPath /rows
- * `--dest <dir>` (a Plop option) generates into another workspace root than this one.
+ * `--dest <dir>` (a Plop option) generates into another Nx workspace (one where nx and
+ * @rotating-s3/generators resolve) than this one.
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { progressSpinner } from 'plop';
 
@@ -82,16 +84,24 @@ export default function (plop) {
       async (answers) => {
         const options = toOptions(answers);
         if (!options.name) throw new Error('--name is required: npx plop stage -- --name <stage> [--fetchLimit n] [--timezone tz] [--recordsPath ptr] …');
-        const { stageGenerator } = loadGenerator();
-        const { FsTree, flushChanges, printChanges } = require('nx/src/generators/tree');
+        // A bad option is refused here, by the generator's own rules, as Plop's one [ERROR] line.
+        loadGenerator().normalizeStageOptions(options);
         const root = plop.getDestBasePath();
-        const tree = new FsTree(root, false);
-        const installDependencies = await stageGenerator(tree, options);
-        const changes = tree.listChanges();
-        printChanges(changes);
-        flushChanges(root, changes);
-        // npm install: links the new bins and records the package in package-lock.json (unless --skipInstall).
-        if (installDependencies) await installDependencies();
+        // Nx's own command line runs the generator (and npm install afterwards, unless --skipInstall); a
+        // one-off command needs no Nx daemon, so none is left running in the destination.
+        const flags = Object.entries(options).map(([key, value]) => `--${key}=${value}`);
+        const run = spawnSync(process.execPath, [require.resolve('nx/bin/nx.js'), 'g', '@rotating-s3/generators:stage', '--no-interactive', ...flags], {
+          cwd: root,
+          encoding: 'utf8',
+          stdio: ['inherit', 'pipe', 'pipe'],
+          env: { ...process.env, NX_DAEMON: 'false' },
+        });
+        const changes = (run.stdout ?? '').split('\n').filter((line) => /^(CREATE|UPDATE|DELETE) /.test(line));
+        if (run.status !== 0) {
+          const message = `${run.stderr}\n${run.stdout}`.split('\n').map((line) => line.replace(/^\s*NX\s+/, '').trim()).find((line) => line !== '');
+          throw new Error(message ?? `nx g @rotating-s3/generators:stage exited with ${run.status ?? run.signal}`);
+        }
+        if (changes.length) process.stdout.write(`${changes.join('\n')}\n`);
         return `stage ${options.name}: ${changes.length} file(s) created or updated in ${root}`;
       },
     ],

@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { testTiers } from '../../tools/s3-test-harness/src/tiers.js';
 
+// Tiers unit / integ / e2e / soak (see tools/s3-test-harness/src/tiers.ts): `vitest run --project unit`.
 export default defineConfig({
   test: {
-    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
-    // A real S3 server (moto, else s3rver, or ROTATING_S3_TEST_ENDPOINT) for the whole run.
-    globalSetup: ['../../tools/s3-test-harness/src/global-setup.ts'],
+    projects: testTiers(['src', 'test']),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

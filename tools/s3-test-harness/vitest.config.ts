@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { testTiers } from './src/tiers.js';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.spec.ts'],
-    globalSetup: ['./src/global-setup.ts'],
+    projects: testTiers(['src']),
     testTimeout: 30_000,
   },
 });

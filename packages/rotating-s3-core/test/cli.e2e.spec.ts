@@ -79,7 +79,7 @@ describe('rotating-s3 CLI', () => {
   it('exits 0 with upload_error when S3 is unreachable at rotation, keeping the fetch for the next flush', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
     const file = writePayload(stage, 'p.json', payload(1));
-    const down = { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' };
+    const down = { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
     const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file], { env: down });
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ fetch_number: 1, pending: 1, rotated: false, upload_error: { code: 'E_S3_UNREACHABLE' } });
@@ -143,7 +143,7 @@ describe('rotating-s3 CLI', () => {
     const ok = await runCli(['doctor', '--config', stage.configFile], { env: stage.env });
     expect(ok.stdout).toMatch(/✓ bucket reachable/);
     expect(ok.stdout).toMatch(/✓ write \/ read probe object/);
-    const bad = await runCli(['doctor', '--config', stage.configFile], { env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' } });
+    const bad = await runCli(['doctor', '--config', stage.configFile], { env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/✗ bucket reachable[\s\S]*fix: .*endpoint/);
     expect(bad.stdout).not.toContain(stage.env['AWS_SECRET_ACCESS_KEY']!.length > 4 ? stage.env['AWS_SECRET_ACCESS_KEY']! : 'never-printed');

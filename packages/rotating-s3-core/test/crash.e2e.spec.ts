@@ -9,12 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, createTestStage, payload, runCli, writePayload, type TestStage } from './support.js';
 
+// Every CLI run and the in-process writer see this instant (--now / NOW), never the real date.
+const NOW = '2026-11-28T17:00:00Z';
+const TODAY = '2026-11-28'; // NOW in America/New_York, the test stage's zone
+const at = (args: string[]) => [...args, '--now', NOW];
+
 const STEPS = ['log:before-append', 'log:after-append', 'log:after-state', 'rotate:before-upload', 'rotate:after-upload', 'rotate:after-index', 'rotate:after-trim'];
 
 /** Runs the CLI and SIGKILLs it after `ms` milliseconds (if it is still running). */
 function runAndKill(args: string[], env: Record<string, string>, ms: number): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, ...at(args)], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -25,18 +30,17 @@ function runAndKill(args: string[], env: Record<string, string>, ms: number): Pr
 
 async function logUntilDone(stage: TestStage, file: string, id: string): Promise<number> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', id], { env: stage.env });
+    const r = await runCli(at(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', id]), { env: stage.env });
     if (r.code === 0) return r.json!['fetch_number'] as number;
   }
   throw new Error(`log of ${id} never succeeded`);
 }
 
 async function assertExactlyOnce(stage: TestStage, ids: string[]): Promise<void> {
-  const flush = await runCli(['flush', '--config', stage.configFile], { env: stage.env });
+  const flush = await runCli(at(['flush', '--config', stage.configFile]), { env: stage.env });
   expect(flush.code, flush.stderr).toBe(0);
   expect(flush.json!['pending']).toBe(0);
-  const today = new Date().toLocaleDateString('en-CA', { timeZone: stage.config.timezone });
-  const day = await stage.readDaily(today);
+  const day = await stage.readDaily(TODAY);
   const fetches = day!.uploads.flatMap((u) => u.fetch_data);
   expect(fetches.map((f) => f.fetch_id).sort()).toEqual([...ids].sort());
   expect(fetches.map((f) => f.fetch_number).sort((a, b) => a - b)).toEqual(ids.map((_, i) => i + 1));
@@ -54,7 +58,7 @@ describe('crash safety of the CLI', () => {
       for (const j of [0, 1]) {
         const id = `step${i}-${j}`;
         ids.push(id);
-        const killed = await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', id], { env: { ...stage.env, ROTATING_S3_TEST_CRASH_AT: step } });
+        const killed = await runCli(at(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', id]), { env: { ...stage.env, ROTATING_S3_TEST_CRASH_AT: step } });
         // log:* steps are reached by every call; rotate:* steps only by the second fetch of a pair.
         expect(killed.signal).toBe(step.startsWith('log:') || j === 1 ? 'SIGKILL' : null);
         await logUntilDone(stage, file, id);
@@ -71,7 +75,7 @@ describe('crash safety of the CLI', () => {
       const id = `flush-${step.replace(/\W/g, '-')}`;
       ids.push(id);
       await logUntilDone(stage, file, id);
-      const killed = await runCli(['flush', '--config', stage.configFile], { env: { ...stage.env, ROTATING_S3_TEST_CRASH_AT: step } });
+      const killed = await runCli(at(['flush', '--config', stage.configFile]), { env: { ...stage.env, ROTATING_S3_TEST_CRASH_AT: step } });
       expect(killed.signal).toBe('SIGKILL');
     }
     await assertExactlyOnce(stage, ids);
@@ -97,7 +101,7 @@ describe('crash safety of the CLI', () => {
   ])('keeps every acknowledged fetch of an in-process logger (held lock, %s) killed mid-stream', async (_mode, syncEveryMs) => {
     const stage = await createTestStage({ fetchLimit: 7 });
     const writer = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'inprocess-writer.mjs'), stage.configFile], {
-      env: { PATH: process.env['PATH'] ?? '', ...stage.env, SYNC_EVERY_MS: syncEveryMs },
+      env: { PATH: process.env['PATH'] ?? '', ...stage.env, SYNC_EVERY_MS: syncEveryMs, NOW },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const acked: string[] = [];
@@ -121,7 +125,7 @@ describe('crash safety of the CLI', () => {
     const file = writePayload(stage, 'p.json', payload(1));
     const ids = [...acked];
     for (let i = acked.length; ; i++) {
-      const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', `inproc-${i}`], { env: stage.env });
+      const r = await runCli(at(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', `inproc-${i}`]), { env: stage.env });
       expect(r.code, r.stderr).toBe(0);
       ids.push(`inproc-${i}`);
       if (r.json!['duplicate'] === false) break;

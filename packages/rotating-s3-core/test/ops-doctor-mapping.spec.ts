@@ -3,7 +3,7 @@
  * listing allowed only under the prefix, a checksum rejection, a 501 on UploadPartCopy). The S3 client is
  * mocked with aws-sdk-client-mock — only here; every other doctor test runs against a real S3 server.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -20,7 +20,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runDoctor } from '../src/doctor/doctor.js';
 import { EXPECTED_OWNER_MARK } from '../src/s3/object-settings.js';
 import type { DoctorReport, StageConfig } from '../src/index.js';
@@ -67,11 +67,13 @@ describe('doctor error mapping (mocked S3 client)', () => {
     checksumMock = mockClient(checksumClient);
     happy(mock);
     happy(checksumMock);
+    const tempDir = mkdtempSync(join(tmpdir(), 'rs3-doctor-mock-'));
+    onTestFinished(() => rmSync(tempDir, { recursive: true, force: true }));
     config = {
       stage: 'merge',
       bucket: 'pipeline-logs',
       prefix: 'logs/merge',
-      localDir: join(mkdtempSync(join(tmpdir(), 'rs3-doctor-mock-')), 'local'),
+      localDir: join(tempDir, 'local'),
       fetchLimit: 25,
       timezone: 'Europe/Berlin',
       recordsPath: '',

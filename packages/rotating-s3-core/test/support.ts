@@ -3,13 +3,14 @@
  * directory with its config file, and a runner for the real CLI as a separate process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Clock, Instant, ZoneOffset } from '@js-joda/core';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createTestBucket, getTestS3, readObjectText, s3Env } from '@rotating-s3/test-harness';
+import { afterAll } from 'vitest';
 import type { DailyObject, StageConfig } from '../src/index.js';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'rotating-s3.js');
@@ -53,8 +54,21 @@ export interface TestStage {
   readDaily(date: string): Promise<DailyObject | undefined>;
 }
 
+/** Temp directories of this test file, removed after its last test (the module is loaded once per file). */
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory (`rs3-<name>-…`) removed after the test file's last test. */
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `rs3-${name}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
 export async function createTestStage(overrides: Partial<StageConfig> = {}): Promise<TestStage> {
-  const dir = mkdtempSync(join(tmpdir(), 'rs3-stage-'));
+  const dir = tempDir('stage');
   const bucket = await createTestBucket('core');
   const config: StageConfig = {
     stage: 'merge',

@@ -3,7 +3,7 @@
  * in a scratch workspace. Nothing here writes to this workspace: the Nx runs are dry runs or refused.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tree } from '@nx/devkit';
@@ -63,6 +63,8 @@ describe('stage generator from the command line', () => {
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, workspaces: ['packages/stages/*'] }));
     writeFileSync(join(scratch, 'nx.json'), '{}\n');
     writeFileSync(join(scratch, 'tsconfig.build.json'), JSON.stringify({ files: [], references: [] }));
+    // Plop runs `nx g`, which needs nx and the generators installed in the destination workspace.
+    symlinkSync(join(workspace, 'node_modules'), join(scratch, 'node_modules'), 'dir');
     const run = spawnSync(
       process.execPath,
       [join(workspace, 'node_modules/plop/bin/plop.js'), '--plopfile', join(workspace, 'plopfile.mjs'), '--dest', scratch, 'stage', '--', '--name', 'plop_stage', '--fetchLimit', '3', '--recordsPath', '/rows', '--skipInstall', 'true'],

@@ -63,12 +63,11 @@ export function writeStage(tree: Tree, entry: StageEntry): void {
     root,
     projectType: 'library' as const,
     sourceRoot: joinPathFragments(root, 'src'),
-    // type:stage may depend only on type:core (plus the test harness in tests): tools/stage-drift checks it.
+    // type:stage may depend only on type:core (plus the test harness in tests): eslint.config.mjs enforces it.
     tags: ['type:stage', `stage:${entry.stage}`],
+    // lint, typecheck, test and test-<tier> are inferred (nx.json plugins); only the build is the stage's own.
     targets: {
       build: { command: 'tsc -b tsconfig.lib.json', options: { cwd: '{projectRoot}' }, outputs: ['{projectRoot}/dist'], dependsOn: ['^build'] },
-      lint: { command: 'tsc -p tsconfig.json --noEmit', options: { cwd: '{projectRoot}' }, dependsOn: ['^build'] },
-      test: { command: 'vitest run', options: { cwd: '{projectRoot}' }, dependsOn: ['build', '^build'] },
     },
   };
   const name = stageProjectName(entry.stage);

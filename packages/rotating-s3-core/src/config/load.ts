@@ -20,7 +20,6 @@ import {
   formatIssues,
   type StageConfig,
   type StageConfigInput,
-  type StageConfigOverride,
 } from './schema.js';
 
 /** Name of the workspace-level stage config, found by walking up from the working directory. */

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Clock } from '@js-joda/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../config/schema.js';
-import { ConfigError, InputError, LocalIoError, RotatingS3Error, describeError } from '../errors.js';
+import { ConfigError, InputError, LocalIoError, describeError } from '../errors.js';
 import { formatBlock, type ScannedBlock, type TornSegment } from '../local/bookended.js';
 import { crashPoint } from '../local/crash-point.js';
 import { nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';

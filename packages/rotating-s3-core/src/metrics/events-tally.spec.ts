@@ -1,7 +1,7 @@
-import { appendFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { applyEvent, emptyTally, metricsCursorPath, tallyEvents } from './events-tally.js';
 
 const line = (event: Record<string, unknown>) => `${JSON.stringify({ time: '2026-11-28T20:00:00.000Z', level: 'info', stage: 'merge', ...event })}\n`;
@@ -10,6 +10,7 @@ const failed = (date: string, code: string) => line({ level: 'error', event: 'up
 
 function stageDir(): { dir: string; events: string } {
   const dir = mkdtempSync(join(tmpdir(), 'rs3-tally-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   return { dir, events: join(dir, 'merge_events.jsonl') };
 }
 

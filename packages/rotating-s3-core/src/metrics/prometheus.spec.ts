@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parsePrometheusStrict, sampleValue } from '../../test/ops-prometheus.js';
 import { METRICS, type StageMetrics } from './metrics.js';
 import { metricsFilePath, renderPrometheus } from './prometheus.js';
@@ -49,6 +49,7 @@ describe('renderPrometheus', () => {
 describe('metricsFilePath', () => {
   it('puts rotating_s3_<stage>.prom into a directory, replaces {stage}, and keeps a plain file name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rs3-prom-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     expect(await metricsFilePath(dir, 'merge')).toBe(join(dir, 'rotating_s3_merge.prom'));
     expect(await metricsFilePath('/nonexistent/dir/', 'merge')).toBe('/nonexistent/dir/rotating_s3_merge.prom');
     expect(await metricsFilePath(join(dir, 'rs3-{stage}.prom'), 'monitor')).toBe(join(dir, 'rs3-monitor.prom'));

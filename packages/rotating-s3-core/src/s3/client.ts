@@ -8,7 +8,7 @@ import type { StageConfig } from '../config/schema.js';
 import { installObjectSettings, type ObjectSettings } from './object-settings.js';
 
 export interface S3ClientOptions {
-  /** Total attempts per request by the SDK's standard retry strategy (exponential backoff). Default: 4. */
+  /** Total attempts per request by the SDK's standard retry strategy (exponential backoff). Default: AWS_MAX_ATTEMPTS, else 4. */
   maxAttempts?: number;
   /** Milliseconds to establish a connection. Default: 5000. */
   connectionTimeoutMs?: number;
@@ -25,7 +25,8 @@ export function createS3Client(config: Pick<StageConfig, 'forcePathStyle'> & Obj
     // S3-compatible servers (moto, MinIO, R2, Spaces) reject the SDK's default CRC32 headers.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: options.maxAttempts ?? 4,
+    // The SDK's own AWS_MAX_ATTEMPTS (a positive integer) replaces the default of 4; an explicit option still wins.
+    maxAttempts: options.maxAttempts ?? (Number(env['AWS_MAX_ATTEMPTS']) >= 1 ? Math.floor(Number(env['AWS_MAX_ATTEMPTS'])) : 4),
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 5_000,
       requestTimeout: options.requestTimeoutMs ?? 60_000,

@@ -68,7 +68,7 @@ describe('status', () => {
 
   it('shows a failed upload as the last error with its age, and counts the retry that fixed it', async () => {
     const stage = await createTestStage();
-    const down = { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' };
+    const down = { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
     await log(stage, 1, '2026-11-28T09:00:00-05:00', down);
     await log(stage, 2, '2026-11-28T09:01:00-05:00', down);
     const third = await log(stage, 3, '2026-11-28T09:02:00-05:00', down);
@@ -128,7 +128,7 @@ describe('status', () => {
   it('against a wrong endpoint still prints the local state and says why S3 is unavailable (exit 0)', async () => {
     const stage = await createTestStage();
     await log(stage, 1, '2026-11-28T14:00:00-05:00');
-    const r = await runCli(['status', '--config', stage.configFile, '--now', '2026-11-28T14:01:00-05:00'], { env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' } });
+    const r = await runCli(['status', '--config', stage.configFile, '--now', '2026-11-28T14:01:00-05:00'], { env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^pending fetches {2}1 of 3 before the next rotation; oldest 1m 00s ago/m);
     expect(r.stdout).toMatch(/^s3 today {9}unavailable: E_S3_UNREACHABLE S3 HeadObject s3:\/\/.* failed: .*ECONNREFUSED.*; check the endpoint/m);

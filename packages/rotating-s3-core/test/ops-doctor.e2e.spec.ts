@@ -68,7 +68,7 @@ describe('doctor against the test S3 server', () => {
   it('fails "bucket reachable" with E_S3_UNREACHABLE on a wrong endpoint, skips the probes and exits 1 quickly', async () => {
     const stage = await createTestStage();
     const started = Date.now();
-    const { text, report } = await doctor(stage, { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' });
+    const { text, report } = await doctor(stage, { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(text.code).toBe(1);
     const bucket = report.checks.find((c) => c.name === 'bucket reachable')!;
