@@ -25,7 +25,7 @@ describe('stage generator', () => {
   it('creates the stage package, its bins, config, tests and project configuration', async () => {
     await stageGenerator(tree, options);
     const root = 'packages/stages/merge';
-    for (const file of ['package.json', 'stage.config.json', 'bin/merge_rotating_s3.js', 'bin/test_merge_s3_connection.js', 'src/index.ts', 'src/mock-data.ts', 'src/test_merge_complete_logging.spec.ts', 'vitest.config.ts', 'tsconfig.lib.json', 'README.md']) {
+    for (const file of ['package.json', 'stage.config.json', 'bin/merge_rotating_s3.js', 'bin/test_merge_s3_connection.js', 'src/index.ts', 'src/test_merge_complete_logging.spec.ts', 'vitest.config.ts', 'tsconfig.lib.json', 'README.md']) {
       expect(tree.exists(`${root}/${file}`), file).toBe(true);
     }
     const pkg = readJson(tree, `${root}/package.json`);
@@ -39,7 +39,13 @@ describe('stage generator', () => {
     expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build']);
     expect(readJson(tree, 'stages.config.json').stages).toEqual([{ stage: 'merge', recordType: 'match', bucket: 'pipeline-logs', prefix: 'logs/merge', localDir: './logs/merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id' }]);
     expect(readJson(tree, 'tsconfig.build.json').references).toEqual([{ path: './packages/stages/merge/tsconfig.lib.json' }]);
-    expect(tree.read(`${root}/src/mock-data.ts`, 'utf-8')).toContain("recordsPath: '/matches', recordIdField: 'match_id', recordType: 'match'");
+    // The per-stage spec only runs the shared contract; mock data comes from stage.config.json, not a copy.
+    expect(tree.exists(`${root}/src/mock-data.ts`)).toBe(false);
+    const spec = tree.read(`${root}/src/test_merge_complete_logging.spec.ts`, 'utf-8')!;
+    expect(spec.split('\n').length).toBeLessThan(30);
+    expect(spec).toContain("import { describeStageContract } from '@rotating-s3/core/testing';");
+    expect(spec).toContain("describeStageContract(new URL('..', import.meta.url), { s3 });");
+    expect(tree.read(`${root}/src/index.ts`, 'utf-8')).not.toContain('mock-data');
   });
 
   it('changes nothing when run again with the same options', async () => {

@@ -8,6 +8,5 @@
 import { defineStage } from '@rotating-s3/core';
 
 export { runWithPayloadFile, DelegateError } from '@rotating-s3/core';
-export { mockMergePayload } from './mock-data.js';
 
 export const { stageConfig, resolveStageConfig, createLogger, scriptPath, logViaScript } = defineStage(new URL('..', import.meta.url), 'merge_rotating_s3');
