@@ -4,8 +4,20 @@ import { countRecords, type Payload } from '../records/records.js';
 
 export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})$/;
 
-interface FetchEntry { fetch_id: string; fetch_number: number; timestamp: string; records: number; data: unknown }
-interface UploadEntry { upload_sequence: number; upload_timestamp: string; records_in_upload: number; fetches_in_upload: number; fetch_data: FetchEntry[] }
+interface FetchEntry {
+  fetch_id: string;
+  fetch_number: number;
+  timestamp: string;
+  records: number;
+  data: unknown;
+}
+interface UploadEntry {
+  upload_sequence: number;
+  upload_timestamp: string;
+  records_in_upload: number;
+  fetches_in_upload: number;
+  fetch_data: FetchEntry[];
+}
 export interface DailyObject {
   daily_metadata: { date: string; total_uploads_today: number; total_records_today: number; first_upload_today: string; last_upload: string };
   uploads: UploadEntry[];
@@ -26,7 +38,9 @@ export function expectDailyObject(object: DailyObject, date: string, localDate: 
   expect(meta.first_upload_today <= meta.last_upload).toBe(true);
   expect(object.uploads.map((u) => u.upload_sequence)).toEqual(object.uploads.map((_, i) => i + 1));
   for (const upload of object.uploads) {
-    expect(Object.keys(upload)).toEqual(expect.arrayContaining(['upload_sequence', 'upload_timestamp', 'records_in_upload', 'fetches_in_upload', 'fetch_data']));
+    expect(Object.keys(upload)).toEqual(
+      expect.arrayContaining(['upload_sequence', 'upload_timestamp', 'records_in_upload', 'fetches_in_upload', 'fetch_data']),
+    );
     expect(upload.upload_timestamp).toMatch(TIMESTAMP);
     expect(upload.fetches_in_upload).toBe(upload.fetch_data.length);
     expect(upload.records_in_upload).toBe(upload.fetch_data.reduce((sum, f) => sum + f.records, 0));

@@ -36,7 +36,11 @@ export interface StageContractOptions {
 const RECORDS_PER_FETCH = 4;
 
 /** A mock payload of the stage: records at its `recordsPath`, each with a distinct `recordIdField`. */
-export function mockStagePayload(stage: Pick<StagePackage['stageConfig'], 'recordsPath' | 'recordIdField'>, seed: number | string, records = 5): ReturnType<typeof buildMockPayload> {
+export function mockStagePayload(
+  stage: Pick<StagePackage['stageConfig'], 'recordsPath' | 'recordIdField'>,
+  seed: number | string,
+  records = 5,
+): ReturnType<typeof buildMockPayload> {
   return buildMockPayload({ recordsPath: stage.recordsPath ?? '', ...(stage.recordIdField ? { recordIdField: stage.recordIdField } : {}), records, seed });
 }
 
@@ -49,7 +53,8 @@ export function describeStageContract(stageDir: URL | string, options: StageCont
   const fetchLimit = options.fetchLimit ?? 3;
   const recordsPath = stageConfig.recordsPath ?? '';
   const mock = (seed: number | string, records: number) => mockStagePayload(stageConfig, seed, records);
-  const localDate = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: stageConfig.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+  const localDate = (ms: number) =>
+    new Intl.DateTimeFormat('en-CA', { timeZone: stageConfig.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
   const dailyKey = (date: string) => `${stageConfig.prefix ? `${stageConfig.prefix}/` : ''}${name}_json_log_${date}.json`;
   const localFile = (dir: string) => join(dir, 'local', `${name}_fetches.log`);
   const readDaily = async (bucket: string, date: string) => JSON.parse((await s3.readObjectText(bucket, dailyKey(date)))!) as DailyObject;
@@ -93,7 +98,10 @@ export function describeStageContract(stageDir: URL | string, options: StageCont
       }
       expect(results.map((r) => r.records)).toEqual(results.map(() => RECORDS_PER_FETCH));
       // A rotation at every fetchLimit-th fetch of the day: uploads 1 and 2 of the first day.
-      expect(results.filter((r) => r.rotated).map((r) => [r.fetch_number, r.upload_sequence])).toEqual([[fetchLimit, 1], [2 * fetchLimit, 2]]);
+      expect(results.filter((r) => r.rotated).map((r) => [r.fetch_number, r.upload_sequence])).toEqual([
+        [fetchLimit, 1],
+        [2 * fetchLimit, 2],
+      ]);
 
       const flush = spawnSync(process.execPath, [scriptPath, 'flush', '--now', iso(midnight + 3_600_000)], { env, encoding: 'utf8' });
       expect(flush.status, flush.stderr).toBe(0);
