@@ -11,7 +11,7 @@
 export { resolveConfig, readConfigFile, readStagesFile, findStagesFile, assertStageName, checkStageEntry, STAGES_FILE_NAME } from './config/load.js';
 export type { ResolveConfigOptions, StagesFileEntry, StageEntryProblem } from './config/load.js';
 export { STAGE_NAME_PATTERN, DEFAULTS, isJsonPointer, configFileSchema, stageEntrySchema, SSE_VALUES, STORAGE_CLASSES } from './config/schema.js';
-export type { StageConfig, StageConfigInput } from './config/schema.js';
+export type { StageConfig, StageConfigInput, PayloadLayout } from './config/schema.js';
 export { RotatingS3Error, ConfigError, InputError, LocalIoError, S3Error } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createStageLogger } from './logger/stage-logger.js';
@@ -22,7 +22,9 @@ export type { BlockMeta, ScannedBlock, TornSegment, ScanEvent } from './local/bo
 export { scanLog, readLog, logFilePaths } from './local/log-file.js';
 export type { DurableFs } from './local/durable-fs.js';
 export { nodeDurableFs } from './local/durable-fs.js';
-export { countRecords, extractRecords, resolvePointer, parsePayload } from './records/records.js';
+export { countRecords, extractRecords, resolvePointer, parsePayload, checkPayloadText, countRecordsInText, recordsOfPayload } from './records/records.js';
+export { JsonText, JsonTextError, MAX_PAYLOAD_DEPTH, checkJson, layoutJson } from './records/json-text.js';
+export type { JsonLayout } from './records/json-text.js';
 export type { Payload } from './records/records.js';
 export { dailyObjectKey, applyUpload, serializeDailyObject, validateDailyObject } from './s3/daily-object.js';
 export type { DailyObject, DailyMetadata, UploadEntry, FetchEntry } from './s3/daily-object.js';

@@ -79,6 +79,7 @@ describe('doctor error mapping (mocked S3 client)', () => {
       recordsPath: '',
       recordIdField: undefined,
       forcePathStyle: false,
+      payloadLayout: 'pretty',
     };
   });
 

@@ -80,6 +80,7 @@ export async function createTestStage(overrides: Partial<StageConfig> = {}): Pro
     recordsPath: '/matches',
     recordIdField: 'match_id',
     forcePathStyle: true,
+    payloadLayout: 'pretty',
     ...overrides,
   };
   const configFile = join(dir, 'stage.json');

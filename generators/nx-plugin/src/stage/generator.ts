@@ -35,6 +35,7 @@ export async function normalizeStageOptions(schema: StageGeneratorSchema): Promi
   if (schema.storageClass !== undefined) entry.storageClass = schema.storageClass;
   if (schema.expectedBucketOwner !== undefined) entry.expectedBucketOwner = String(schema.expectedBucketOwner);
   if (schema.maxPendingAge !== undefined) entry.maxPendingAge = schema.maxPendingAge;
+  if (schema.payloadLayout !== undefined) entry.payloadLayout = schema.payloadLayout;
   if (schema.description) entry.description = schema.description;
   await assertValidStageOptions({ ...entry });
   return entry;

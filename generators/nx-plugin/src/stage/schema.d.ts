@@ -15,6 +15,7 @@ export interface StageGeneratorSchema {
   storageClass?: string;
   expectedBucketOwner?: string;
   maxPendingAge?: string;
+  payloadLayout?: 'pretty' | 'compact';
   description?: string;
   overwrite?: boolean;
   skipInstall?: boolean;

@@ -23,6 +23,7 @@ export interface StageEntry {
   storageClass?: string;
   expectedBucketOwner?: string;
   maxPendingAge?: string;
+  payloadLayout?: 'pretty' | 'compact';
 }
 
 interface StagesFile {

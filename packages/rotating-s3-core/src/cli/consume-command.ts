@@ -61,7 +61,7 @@ export function addConsumeCommand(cmd: Command, setup: (opts: ConsumeOptions) =>
         ...(opts.since === undefined ? {} : { since: opts.since }),
         onWarning: (w) => err(`${name}: warning ${w.code}: ${w.message}\n`),
       });
-      const summary = await consumer.run((record) => out.write(`${JSON.stringify(outputLine(record))}\n`), {
+      const summary = await consumer.run((record) => out.write(`${outputLine(record)}\n`), {
         dryRun: opts.dryRun ?? false,
         commitIntervalMs: Number.POSITIVE_INFINITY,
         beforeCommit: () => out.flush(),
@@ -73,9 +73,10 @@ export function addConsumeCommand(cmd: Command, setup: (opts: ConsumeOptions) =>
     });
 }
 
-/** Key order of a line: identification first, the record last. */
-function outputLine(r: ConsumedRecord): ConsumedRecord {
-  return { fetch_id: r.fetch_id, fetch_number: r.fetch_number, record_id: r.record_id, record_index: r.record_index, timestamp: r.timestamp, date: r.date, source: r.source, record: r.record };
+/** Key order of a line: identification first, the record last, as its exact text (never re-serialised). */
+function outputLine(r: ConsumedRecord): string {
+  const head = JSON.stringify({ fetch_id: r.fetch_id, fetch_number: r.fetch_number, record_id: r.record_id, record_index: r.record_index, timestamp: r.timestamp, date: r.date, source: r.source });
+  return `${head.slice(0, -1)},"record":${r.record_json}}`;
 }
 
 interface Output {

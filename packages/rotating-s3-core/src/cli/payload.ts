@@ -2,10 +2,9 @@
  * Reads a payload for `log --payload-file <path|->`. The payload never travels on the command line
  * (argument lists are limited to a few MB and visible in `ps`): a file path, or `-` for standard input.
  */
+import { isUtf8 } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 async function readStdin(): Promise<Buffer> {
   if (process.stdin.isTTY) {
@@ -16,8 +15,11 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Returns the payload text and a name for it (used in error messages). */
-export async function readPayloadText(file: string): Promise<{ text: string; source: string }> {
+/**
+ * Returns the payload's UTF-8 bytes (without a byte-order mark) and a name for them (used in error
+ * messages). The bytes are passed on as they are: the payload's text is kept exactly.
+ */
+export async function readPayloadText(file: string): Promise<{ text: Buffer; source: string }> {
   const source = file === '-' ? 'standard input' : file;
   let bytes: Buffer;
   try {
@@ -28,11 +30,9 @@ export async function readPayloadText(file: string): Promise<{ text: string; sou
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`;
     throw new InputError('E_PAYLOAD', `payload file ${file} ${why}; pass the path of a file holding one JSON object or array`, { cause });
   }
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch (cause) {
-    throw new InputError('E_PAYLOAD', `payload from ${source} is not UTF-8 text (binary data?); pass a JSON object or array encoded as UTF-8`, { cause });
+  if (!isUtf8(bytes)) {
+    throw new InputError('E_PAYLOAD', `payload from ${source} is not UTF-8 text (binary data?); pass a JSON object or array encoded as UTF-8`);
   }
-  return { text, source };
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return { text: bom ? bytes.subarray(3) : bytes, source };
 }

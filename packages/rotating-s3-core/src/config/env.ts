@@ -33,6 +33,7 @@ export const FIELD_VARIABLES: Record<string, FieldVariable> = {
   ROTATING_S3_TIMEZONE: { field: 'timezone' },
   ROTATING_S3_FORCE_PATH_STYLE: { field: 'forcePathStyle', parse: trueFalse },
   ROTATING_S3_MAX_PENDING_AGE: { field: 'maxPendingAge' },
+  ROTATING_S3_PAYLOAD_LAYOUT: { field: 'payloadLayout' },
   ROTATING_S3_SSE: { field: 'sse' },
   ROTATING_S3_SSE_KMS_KEY_ID: { field: 'sseKmsKeyId' },
   ROTATING_S3_STORAGE_CLASS: { field: 'storageClass' },

@@ -223,5 +223,6 @@ export function resolveConfig(options: ResolveConfigOptions): StageConfig {
     ...(merged.storageClass === undefined ? {} : { storageClass: merged.storageClass }),
     ...(merged.expectedBucketOwner === undefined ? {} : { expectedBucketOwner: merged.expectedBucketOwner }),
     ...(merged.maxPendingAge !== undefined && merged.maxPendingAge !== 'off' ? { maxPendingAge: merged.maxPendingAge.trim() } : {}),
+    payloadLayout: merged.payloadLayout,
   };
 }

@@ -31,6 +31,12 @@ export interface StageConfig {
   recordIdField: string | undefined;
   /** Use path-style S3 URLs (`endpoint/bucket/key`), needed by most S3-compatible servers. Default: false. */
   forcePathStyle: boolean;
+  /**
+   * Layout of each payload between the markers of the local bookended file: `pretty` (2-space indent, one
+   * value per line) or `compact` (the whole payload on one line, easier to `tail -f`). Readers accept both,
+   * and the daily object always holds the payload compact. Default: `pretty`.
+   */
+  payloadLayout: PayloadLayout;
   /** Server-side encryption of every object written (`AES256`, `aws:kms`, `aws:kms:dsse`). Default: none (the bucket's default). */
   sse?: ServerSideEncryption | undefined;
   /** KMS key (id, ARN or alias) for `sse` `aws:kms`/`aws:kms:dsse`. Default: the account's `aws/s3` key. */
@@ -60,12 +66,16 @@ export type StorageClass = (typeof STORAGE_CLASSES)[number];
 /** `sse` values that take a KMS key. */
 export const KMS_SSE: readonly string[] = ['aws:kms', 'aws:kms:dsse'];
 
+/** See `StageConfig.payloadLayout`. */
+export type PayloadLayout = 'pretty' | 'compact';
+
 export const DEFAULTS = {
   prefix: '',
   fetchLimit: 25,
   timezone: 'UTC',
   recordsPath: '',
   forcePathStyle: false,
+  payloadLayout: 'pretty',
 } as const;
 
 /** Checks RFC 6901 syntax: empty, or `/`-separated tokens where `~` is only followed by 0 or 1. */
@@ -96,6 +106,7 @@ export const configFileSchema = v.strictObject({
   recordsPath: v.optional(v.pipe(v.string('must be a string'), v.check(isJsonPointer, 'must be a JSON Pointer such as "/matches" (RFC 6901), or "" for the whole payload'))),
   recordIdField: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
   forcePathStyle: v.optional(v.boolean('must be true or false')),
+  payloadLayout: v.optional(v.picklist(['pretty', 'compact'], 'must be "pretty" or "compact"')),
   // Object settings (docs/production.md); whether sseKmsKeyId fits sse is checked on the merged config.
   sse: v.optional(v.picklist(SSE_VALUES, `must be one of ${SSE_VALUES.join(', ')}`)),
   sseKmsKeyId: v.optional(

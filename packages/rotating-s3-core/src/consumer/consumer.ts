@@ -27,7 +27,7 @@ import { assertStageName } from '../config/load.js';
 import type { StageConfig } from '../config/schema.js';
 import { ConfigError, InputError, describeError } from '../errors.js';
 import { nodeDurableFs, type DurableFs } from '../local/durable-fs.js';
-import { extractRecords, type Payload } from '../records/records.js';
+import { recordsOfPayload } from '../records/records.js';
 import { dailyObjectKey } from '../s3/daily-object.js';
 import { systemClock } from '../time/clock.js';
 import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, type ZoneId } from '../time/zone.js';
@@ -47,7 +47,7 @@ import {
   type ConsumerEntry,
   type ObjectCursor,
 } from './state.js';
-import type { Consumer, ConsumerOptions, ConsumerWarning, RecordHandler, RunOptions, RunSummary } from './types.js';
+import type { ConsumedRecord, Consumer, ConsumerOptions, ConsumerWarning, RecordHandler, RunOptions, RunSummary } from './types.js';
 import { installObjectSettings } from '../s3/object-settings.js';
 
 /** Default days a processed fetch id, a record id and a cursor are remembered. */
@@ -165,8 +165,8 @@ interface FetchToDeliver {
   timestamp: string;
   date: string;
   source: 'local' | 's3';
-  /** Its records in order; iterating may throw when a record is unreadable (the fetch is then skipped). */
-  records: Iterable<unknown>;
+  /** Its records' exact JSON text (compact), in order; iterating may throw when one is unreadable (the fetch is then skipped). */
+  records: Iterable<Buffer>;
   /** The warning for an unreadable record. */
   unreadable: (detail: string) => ConsumerWarning;
 }
@@ -295,7 +295,7 @@ class Run {
           const event = step.value;
           if (event.kind === 'fetch') {
             const f = event.fetch;
-            const records = f.data !== null && typeof f.data === 'object' ? extractRecords(f.data as Payload, this.s.config.recordsPath) : [];
+            const records = f.data === undefined ? [] : recordsOfPayload(f.data, this.s.config.recordsPath).records;
             await this.deliver({ fetchId: f.fetchId, fetchNumber: f.fetchNumber, timestamp: f.timestamp, date, source: 's3', records, unreadable: (detail) => ({ code: 'corrupt_daily_object', message: `${where}: fetch ${f.fetchId}: ${detail}` }) });
           } else if (event.kind === 'cursor') {
             // Every fetch of the upload is handled: the cursor may be committed.
@@ -367,7 +367,7 @@ class Run {
     }
     const iterator = fetch.records[Symbol.iterator]();
     for (let index = 0; ; index++) {
-      let step: IteratorResult<unknown>;
+      let step: IteratorResult<Buffer>;
       try {
         step = iterator.next();
       } catch (error) {
@@ -378,13 +378,14 @@ class Run {
       if (step.done) break;
       const record = step.value;
       const { recordId, fromContent } = recordIdOf(record, this.s.config.recordIdField);
+      const recordJson = record.toString('utf8');
       if (fromContent && !this.warnedIdFallback) this.warnIdFallback(fetch.fetchId, index);
       const digest = digestOf(recordId);
       if (this.receivedRecords.has(digest)) {
         this.summary.duplicate_records++;
         continue;
       }
-      const handled = this.handler({
+      const handled = this.handler(consumedRecord(recordJson, {
         record_id: recordId,
         fetch_id: fetch.fetchId,
         fetch_number: fetch.fetchNumber,
@@ -392,8 +393,7 @@ class Run {
         timestamp: recordTimestampOf(record, this.s.timestampField) ?? fetch.timestamp,
         date: fetch.date,
         source: fetch.source,
-        record,
-      });
+      }));
       // A synchronous handler is not awaited: no promise per record.
       if (handled !== undefined) await handled;
       this.receivedRecords.remember(digest);
@@ -478,6 +478,19 @@ class Run {
     for (const cursor of this.cursors.values()) if (cursor.problem !== undefined && cursor.date < from) from = cursor.date;
     return from;
   }
+}
+
+/** A delivered record: `record_json` is its exact text; `record` parses it on first use (most callers never do). */
+function consumedRecord(recordJson: string, fields: Omit<ConsumedRecord, 'record' | 'record_json'>): ConsumedRecord {
+  let parsed: { value: unknown } | undefined;
+  return {
+    ...fields,
+    record_json: recordJson,
+    get record(): unknown {
+      parsed ??= { value: JSON.parse(recordJson) as unknown };
+      return parsed.value;
+    },
+  };
 }
 
 function isDate(text: string): boolean {

@@ -8,8 +8,8 @@
  */
 import { open } from 'node:fs/promises';
 import { logFilePaths } from '../local/log-file.js';
-import { extractRecords, type Payload } from '../records/records.js';
-import { PayloadShapeError, recordsOfPayload } from './record-extractor.js';
+import { JsonTextError } from '../records/json-text.js';
+import { recordsOfPayload } from '../records/records.js';
 import { BlockScanner, type ScanEvent, type TornSegment } from '../local/bookended.js';
 import type { ConsumerWarning } from './types.js';
 
@@ -23,11 +23,8 @@ export interface LocalFetch {
   /** Byte range of the block in the file. */
   start: number;
   end: number;
-  /**
-   * The records, parsed one at a time as they are iterated (a record that is not valid JSON throws a
-   * SyntaxError then); valid only until the reader goes on.
-   */
-  records: Iterable<unknown>;
+  /** Each record's exact JSON text, compact (records/records.ts), one at a time; valid only until the reader goes on. */
+  records: Iterable<Buffer>;
 }
 
 export type LocalReadEvent = { kind: 'fetch'; fetch: LocalFetch } | { kind: 'warning'; warning: ConsumerWarning };
@@ -47,19 +44,13 @@ export async function* readLocalFetches(path: string, recordsPath: string): Asyn
       continue;
     }
     const { block } = event;
-    let records: Iterable<unknown>;
+    let records: Iterable<Buffer>;
     try {
       records = recordsOfPayload(block.payload, recordsPath).records;
     } catch (error) {
-      if (!(error instanceof PayloadShapeError)) throw error;
-      // Not understood structurally: parse it whole, which names a real syntax error.
-      try {
-        const payload = JSON.parse(block.payload.toString('utf8')) as unknown;
-        records = payload !== null && typeof payload === 'object' ? extractRecords(payload as Payload, recordsPath) : [];
-      } catch (cause) {
-        yield { kind: 'warning', warning: unreadable(path, block, (cause as Error).message) };
-        continue;
-      }
+      if (!(error instanceof JsonTextError)) throw error;
+      yield { kind: 'warning', warning: unreadable(path, block, error.message) };
+      continue;
     }
     yield { kind: 'fetch', fetch: { fetchId: block.fetchId, fetchNumber: block.fetchNumber, timestamp: block.timestamp, start: block.start, end: block.end, records } };
   }

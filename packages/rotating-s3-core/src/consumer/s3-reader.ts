@@ -20,6 +20,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { dailyObjectKey } from '../s3/daily-object.js';
 import { httpStatusOf, isNotFound, toS3Error } from '../s3/errors.js';
 import { DailyObjectScanner, DailyObjectShapeError, type DailyObjectEvent } from './daily-object-scanner.js';
+import { checkJson, memberRanges } from '../records/json-text.js';
 import type { ObjectCursor } from './state.js';
 
 /** Bytes before the cursor re-read and compared on an incremental read. */
@@ -31,7 +32,8 @@ export interface S3Fetch {
   fetchNumber: number;
   timestamp: string;
   records: number;
-  data: unknown;
+  /** The payload's exact JSON text (a view of the fetch's bytes); undefined when the entry has no `data`. */
+  data: Buffer | undefined;
   uploadSequence: number;
 }
 
@@ -326,19 +328,24 @@ function parseSmall(raw: Buffer): unknown {
 
 function parseFetch(raw: Buffer, uploadIndex: number, fetchIndex: number, uploadSequence: number): S3Fetch {
   const where = `uploads[${uploadIndex}].fetch_data[${fetchIndex}]`;
-  let value: unknown;
+  // The payload stays raw text (records/json-text.ts): only the fetch's own small fields are parsed.
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    checkJson(raw);
   } catch {
     throw new FetchShapeError(`${where} is not valid JSON`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FetchShapeError(`${where} is not a JSON object`);
-  const f = value as Record<string, unknown>;
+  if (raw[0] !== 0x7b) throw new FetchShapeError(`${where} is not a JSON object`);
+  const f: Record<string, unknown> = {};
+  let data: Buffer | undefined;
+  for (const { name, value } of memberRanges(raw, 0)) {
+    if (name === 'data') data = raw.subarray(value[0], value[1]);
+    else if (name === 'fetch_id' || name === 'fetch_number' || name === 'timestamp' || name === 'records') f[name] = JSON.parse(raw.toString('utf8', value[0], value[1])) as unknown;
+  }
   if (typeof f['fetch_id'] !== 'string' || f['fetch_id'] === '') throw new FetchShapeError(`${where}.fetch_id is missing`);
   if (typeof f['fetch_number'] !== 'number' || !Number.isInteger(f['fetch_number'])) throw new FetchShapeError(`${where}.fetch_number is not a whole number`);
   if (typeof f['timestamp'] !== 'string') throw new FetchShapeError(`${where}.timestamp is not a string`);
   const records = typeof f['records'] === 'number' ? f['records'] : 0;
-  return { fetchId: f['fetch_id'], fetchNumber: f['fetch_number'], timestamp: f['timestamp'], records, data: f['data'], uploadSequence };
+  return { fetchId: f['fetch_id'], fetchNumber: f['fetch_number'], timestamp: f['timestamp'], records, data, uploadSequence };
 }
 
 function sha256(bytes: Buffer): string {

@@ -58,7 +58,13 @@ export interface ConsumedRecord {
   date: string;
   /** Where this run read the fetch: the local bookended file, or the daily object in S3. */
   source: 'local' | 's3';
-  record: unknown;
+  /**
+   * The record's exact JSON text as logged, whitespace between tokens removed: numbers, string escapes and
+   * key order as written (what `consume` prints).
+   */
+  record_json: string;
+  /** `JSON.parse(record_json)`, parsed on first access; numbers beyond double precision are rounded here. */
+  readonly record: unknown;
 }
 
 export type RecordHandler = (record: ConsumedRecord) => void | Promise<void>;

@@ -26,8 +26,10 @@ import { installObjectSettings } from '../s3/object-settings.js';
 import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
-import { countRecords, parsePayload, type Payload } from '../records/records.js';
-import { dailyObjectKey, type FetchEntry } from '../s3/daily-object.js';
+import { checkPayloadText, countRecordsInText, type Payload } from '../records/records.js';
+import { JsonText, MAX_PAYLOAD_DEPTH, layoutJson } from '../records/json-text.js';
+import { appendDeadLetter, deadLetterPath, payloadOfBlock } from '../local/dead-letter.js';
+import { dailyObjectKey, uploadIdOf, type FetchEntry } from '../s3/daily-object.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { systemClock } from '../time/clock.js';
 import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
@@ -155,6 +157,9 @@ export interface StageStatus {
   local_file_bytes: number;
   quarantine_file: string;
   quarantine_bytes: number;
+  /** Fetches set aside because they can never be uploaded (local/dead-letter.ts); 0 bytes when none. */
+  dead_letter_file: string;
+  dead_letter_bytes: number;
   state_file: string;
   daily_key: string;
   bucket: string | null;
@@ -170,7 +175,7 @@ export interface StageStatus {
 export interface StageLogger {
   readonly config: StageConfig;
   /** Appends one fetch durably; rotates when `fetchLimit` fetches are pending. */
-  logFetch(payload: Payload | string, options?: LogFetchOptions): Promise<LogResult>;
+  logFetch(payload: Payload | string | Uint8Array, options?: LogFetchOptions): Promise<LogResult>;
   /** Uploads every pending fetch now (one upload per local date); with `olderThanMs`, only when that old. */
   flush(options?: FlushOptions): Promise<FlushResult>;
   /** Local state of the stage, read without taking the lock. */
@@ -356,15 +361,17 @@ class DefaultStageLogger implements StageLogger {
     await flushAndClose(session, appender);
   }
 
-  async logFetch(payload: Payload | string, options: LogFetchOptions = {}): Promise<LogResult> {
+  async logFetch(payload: Payload | string | Uint8Array, options: LogFetchOptions = {}): Promise<LogResult> {
     if (!this.config.bucket && !this.options.store) {
       throw new ConfigError(`stage "${this.config.stage}" has no bucket; set ROTATING_S3_BUCKET or "bucket" in the stage config`);
     }
-    const parsed = typeof payload === 'string' ? parsePayload(payload, options.source ?? 'payload') : checkPayload(payload);
+    // The payload's text is kept exactly (numbers, escapes, key order): it is checked and laid out, never
+    // parsed into JavaScript values. Doing that to a large payload is the expensive part: before the lock.
+    const source = options.source ?? 'payload';
+    const bytes = checkPayloadText(typeof payload === 'string' || payload instanceof Uint8Array ? payload : textOfPayload(payload), source);
     const fetchIdGiven = options.fetchId === undefined ? undefined : assertFetchId(options.fetchId);
-    // Serialising a large payload is the expensive part: do it before taking the lock.
-    const payloadJson = JSON.stringify(parsed, null, 2);
-    const records = countRecords(parsed, this.config.recordsPath);
+    const payloadJson = layoutJson(bytes, this.config.payloadLayout ?? 'pretty').toString('utf8');
+    const records = countRecordsInText(bytes, this.config.recordsPath);
 
     return this.withStage(async (state) => {
       if (fetchIdGiven !== undefined) {
@@ -496,6 +503,8 @@ class DefaultStageLogger implements StageLogger {
       local_file_bytes: log?.size ?? 0,
       quarantine_file: this.paths.quarantine,
       quarantine_bytes: quarantine?.size ?? 0,
+      dead_letter_file: deadLetterPath(this.config.localDir, this.config.stage),
+      dead_letter_bytes: (await fileIdentity(deadLetterPath(this.config.localDir, this.config.stage)))?.size ?? 0,
       state_file: this.statePath,
       daily_key: dailyObjectKey(this.config.prefix, this.config.stage, date),
       bucket: this.config.bucket ?? null,
@@ -599,7 +608,8 @@ class DefaultStageLogger implements StageLogger {
     const groups = planned.uploads.map((u) => ({ date: u.date, group: u.fetches, uploadId: u.uploadId }));
     for (const { date, group, uploadId } of groups) {
       try {
-        uploads.push(await this.uploadGroup(state, date, group, uploadId));
+        const report = await this.uploadGroup(state, date, group, uploadId);
+        if (report) uploads.push(report);
       } catch (error) {
         const info = uploadErrorInfo(error, { bucket: this.config.bucket ?? '', key: dailyObjectKey(this.config.prefix, this.config.stage, date), stage: this.config.stage, fetches: group.length });
         state.lastError = { at: formatTimestamp(this.clock.instant(), this.zone), ...info };
@@ -613,11 +623,33 @@ class DefaultStageLogger implements StageLogger {
     return { uploads, error: undefined };
   }
 
-  private async uploadGroup(state: StageState, date: string, group: PendingFetch[], uploadId: string): Promise<UploadReport> {
+  private async uploadGroup(state: StageState, date: string, group: PendingFetch[], uploadId: string): Promise<UploadReport | undefined> {
     const fetches: FetchEntry[] = [];
+    const dead: PendingFetch[] = [];
     for (const p of group) {
       const bytes = await readRange(this.paths.log, p.start, p.end);
-      fetches.push({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, timestamp: p.timestamp, records: p.records, data: payloadOf(bytes, p, this.paths.log) });
+      const data = payloadOfBlock(bytes);
+      if (data instanceof JsonText) {
+        fetches.push({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, timestamp: p.timestamp, records: p.records, data });
+        continue;
+      }
+      // It can never be uploaded: set it aside so it does not block the fetches behind it.
+      const file = deadLetterPath(this.config.localDir, this.config.stage);
+      await appendDeadLetter(this.fs, file, { at: formatTimestamp(this.clock.instant(), this.zone), fetchId: p.fetchId, reason: data.unreadable, block: bytes }).catch((cause) => {
+        throw localIo(`cannot set fetch ${p.fetchId} aside in ${file}`, cause);
+      });
+      this.ops.event('error', 'dead_lettered', { fetch_id: p.fetchId, date, file, reason: data.unreadable, bytes: bytes.length });
+      dead.push(p);
+    }
+    if (dead.length > 0) {
+      await this.removeFromLog(state, dead);
+      group = group.filter((p) => !dead.includes(p));
+      if (group.length === 0) {
+        state.inflight = null;
+        await this.saveState(state);
+        return undefined;
+      }
+      uploadId = uploadIdOf(this.config.stage, date, group.map((p) => p.fetchId));
     }
     const key = dailyObjectKey(this.config.prefix, this.config.stage, date);
     const uploadTimestamp = formatTimestamp(this.clock.instant(), this.zone);
@@ -709,11 +741,18 @@ async function flushAndClose(session: { syncTimer?: NodeJS.Timeout }, appender: 
   await appender.close().catch(() => undefined);
 }
 
-function checkPayload(payload: Payload): Payload {
+/** JSON text of an in-process payload object (its numbers are JavaScript numbers already). */
+function textOfPayload(payload: Payload): string {
   if (payload === null || typeof payload !== 'object') {
     throw new InputError('E_PAYLOAD', `payload is a ${payload === null ? 'null' : typeof payload}, not a JSON object or array`);
   }
-  return payload;
+  try {
+    return JSON.stringify(payload);
+  } catch (cause) {
+    // JSON.stringify recurses: a very deep object overflows the stack, a cyclic one never ends.
+    const why = cause instanceof RangeError ? `is nested too deeply (more than ${MAX_PAYLOAD_DEPTH} arrays/objects allowed)` : `cannot be serialised as JSON (${(cause as Error).message})`;
+    throw new InputError('E_PAYLOAD', `payload ${why}; pass a plain JSON object or array`, { cause });
+  }
 }
 
 /** After a failed upload of fetches due by age, the timer retries after this long (or maxPendingAge if shorter). */
@@ -725,18 +764,6 @@ function shiftPending(pending: PendingFetch[], removed: Array<{ start: number; e
     const shift = removed.filter((r) => r.end <= p.start).reduce((n, r) => n + (r.end - r.start), 0);
     p.start -= shift;
     p.end -= shift;
-  }
-}
-
-/** Extracts and parses the payload of a block read back from the log. */
-function payloadOf(block: Buffer, pending: PendingFetch, logPath: string): unknown {
-  const text = block.toString('utf8');
-  const first = text.indexOf('\n');
-  const last = text.lastIndexOf('\n', text.length - 2);
-  try {
-    return JSON.parse(text.slice(first + 1, last));
-  } catch (cause) {
-    throw new LocalIoError(`fetch ${pending.fetchId} in ${logPath} (bytes ${pending.start}-${pending.end}) has an unreadable payload; move the log aside and report it`, { cause, code: 'E_LOCAL_CORRUPT' });
   }
 }
 

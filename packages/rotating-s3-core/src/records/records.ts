@@ -5,6 +5,7 @@
  * - it is any other value: that value is the payload's one record (a single-object payload with `""`).
  */
 import { InputError } from '../errors.js';
+import { JsonTextError, MAX_PAYLOAD_DEPTH, checkJson, compactJson, elementRanges, pointerRange, skipSpace, type JsonRange } from './json-text.js';
 
 /** A fetch's payload: only JSON objects and arrays are accepted (SPEC §6). */
 export type Payload = Record<string, unknown> | unknown[];
@@ -64,4 +65,67 @@ export function parsePayload(text: string, source: string): Payload {
     throw new InputError('E_PAYLOAD', `payload from ${source} is a JSON ${value === null ? 'null' : typeof value}, not an object or array; wrap it, e.g. {"value": ...}`);
   }
   return value as Payload;
+}
+
+/**
+ * Checks payload text (UTF-8 bytes, or a string) as `log` accepts it: one JSON object or array, nested at
+ * most MAX_PAYLOAD_DEPTH deep. Nothing is parsed into JavaScript values, so the text is kept exactly.
+ * Returns the bytes. `source` names where the text came from, for the error message.
+ */
+export function checkPayloadText(text: string | Uint8Array, source: string): Buffer {
+  let bytes: Buffer;
+  if (typeof text === 'string') {
+    // A lone surrogate has no UTF-8 form: write it as the escape JSON.stringify would (only valid in a string).
+    const lone = /\p{Cs}/gu;
+    bytes = Buffer.from(lone.test(text) ? text.replace(lone, (c) => `\\u${c.charCodeAt(0).toString(16)}`) : text, 'utf8');
+  } else {
+    bytes = Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  }
+  const first = skipSpace(bytes, 0);
+  if (first >= bytes.length) {
+    throw new InputError('E_PAYLOAD', `payload from ${source} is empty; pass a file holding one JSON object or array`);
+  }
+  try {
+    checkJson(bytes, MAX_PAYLOAD_DEPTH);
+  } catch (cause) {
+    if (!(cause instanceof JsonTextError)) throw cause;
+    if (cause.reason.startsWith('nesting deeper')) {
+      throw new InputError('E_PAYLOAD', `payload from ${source} is nested deeper than ${MAX_PAYLOAD_DEPTH} arrays/objects (at byte ${cause.offset}); flatten it or store the deep part as a string`, { cause });
+    }
+    throw new InputError('E_PAYLOAD', `payload from ${source} is not valid JSON (${cause.message}); pass one complete JSON object or array`, { cause });
+  }
+  const kind = bytes[first];
+  if (kind !== 0x7b && kind !== 0x5b) {
+    const what = kind === 0x22 ? 'string' : kind === 0x6e ? 'null' : kind === 0x74 || kind === 0x66 ? 'boolean' : 'number';
+    throw new InputError('E_PAYLOAD', `payload from ${source} is a JSON ${what}, not an object or array; wrap it, e.g. {"value": ...}`);
+  }
+  return bytes;
+}
+
+/** Byte ranges of the records (see the module comment) in the valid JSON text `bytes`. */
+export function recordRanges(bytes: Uint8Array, recordsPath: string): JsonRange[] {
+  const at = pointerRange(bytes, recordsPath);
+  if (at === undefined || bytes[at[0]] === 0x6e /* null */) return [];
+  return bytes[at[0]] === 0x5b ? elementRanges(bytes, at[0]) : [at];
+}
+
+/** Number of records in the valid JSON text `bytes`. */
+export function countRecordsInText(bytes: Uint8Array, recordsPath: string): number {
+  return recordRanges(bytes, recordsPath).length;
+}
+
+/**
+ * The records of payload text, one at a time, each as its exact JSON text made compact (whitespace between
+ * tokens removed). The whole text is validated first (JsonTextError when it is not one JSON value), then
+ * the records are found structurally: nothing is parsed into JavaScript values.
+ */
+export function recordsOfPayload(bytes: Uint8Array, recordsPath: string): { count: number; records: Iterable<Buffer> } {
+  checkJson(bytes);
+  const ranges = recordRanges(bytes, recordsPath);
+  return {
+    count: ranges.length,
+    records: (function* () {
+      for (const [start, end] of ranges) yield compactJson(bytes.subarray(start, end));
+    })(),
+  };
 }

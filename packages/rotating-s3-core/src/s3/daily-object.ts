@@ -20,15 +20,21 @@
  *   fetch id logged on two hosts); a digest match is then settled exactly on the full object.
  * - the bytes before the final `\n],\n"daily_metadata":` never change when an upload is appended, so
  *   an append can copy them server-side (s3/append-store.ts) and readers can resume at a byte offset.
+ * - `fetch_data[].data` is the payload's JSON text exactly as logged, compact (records/json-text.ts): it is
+ *   held as a `JsonText` and inserted verbatim, never parsed and re-serialised, also when a later upload
+ *   rewrites the object (`parseDailyObject` keeps every earlier fetch's text), so numbers such as
+ *   9007199254740993 or 1e400 and escapes such as \u00e9 stay as written.
  */
 import { createHash } from 'node:crypto';
+import { JsonText, JsonTextError, checkJson, compactJson, elementRanges, memberRanges, skipSpace } from '../records/json-text.js';
 
 export interface FetchEntry {
   fetch_id: string;
   fetch_number: number;
   timestamp: string;
   records: number;
-  data: unknown;
+  /** The payload's exact JSON text, compact. */
+  data: JsonText;
 }
 
 export interface UploadEntry {
@@ -185,11 +191,75 @@ export const METADATA_MARKER = '\n],\n"daily_metadata":';
 
 /** The bytes that follow the existing uploads when `upload` is appended: `,\n<upload>\n],\n"daily_metadata":<meta>}\n`. */
 export function serializeAppendedTail(upload: UploadEntry, metadata: DailyMetadata): string {
-  return `,\n${JSON.stringify(upload)}${METADATA_MARKER}${JSON.stringify(metadata)}}\n`;
+  return `,\n${serializeUpload(upload)}${METADATA_MARKER}${JSON.stringify(metadata)}}\n`;
 }
 
 /** Serialises with one upload per line and the metadata last (see the layout above). */
 export function serializeDailyObject(obj: DailyObject): string {
-  const uploads = obj.uploads.map((u) => JSON.stringify(u)).join(',\n');
+  const uploads = obj.uploads.map(serializeUpload).join(',\n');
   return `{"uploads":[\n${uploads}${METADATA_MARKER}${JSON.stringify(obj.daily_metadata)}}\n`;
+}
+
+/** `head` (JSON.stringify of the other fields) with one more member appended whose value is raw text. */
+function withRawMember(head: string, name: string, raw: string): string {
+  return `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}${JSON.stringify(name)}:${raw}}`;
+}
+
+/** One upload on one line; each fetch's `data` is inserted as its exact text (last in the fetch, as ever). */
+function serializeUpload(upload: UploadEntry): string {
+  const { fetch_data, ...fields } = upload;
+  // A `data` that is not a JsonText was built in code (tests, tools): it is a JavaScript value already.
+  const fetches = fetch_data.map(({ data, ...rest }) =>
+    data === undefined ? JSON.stringify(rest) : withRawMember(JSON.stringify(rest), 'data', data instanceof JsonText ? data.text : JSON.stringify(data)),
+  );
+  return withRawMember(JSON.stringify(fields), 'fetch_data', `[${fetches.join(',')}]`);
+}
+
+/**
+ * Parses a daily object without a JSON.parse round trip of the payloads: every `fetch_data[].data` becomes a
+ * `JsonText` of its exact text (compact), every other value is parsed as usual (they are the writer's own
+ * small fields). Nothing recurses, whatever the payloads' depth. Returns the reason when `bytes` are not
+ * valid JSON or not shaped like a daily object; `validateDailyObject` checks the invariants after this.
+ */
+export function parseDailyObject(bytes: Buffer): unknown {
+  try {
+    checkJson(bytes);
+  } catch (error) {
+    if (error instanceof JsonTextError) return undefined;
+    throw error;
+  }
+  const root = skipSpace(bytes, 0);
+  if (bytes[root] !== 0x7b) return JSON.parse(bytes.toString('utf8')) as unknown;
+  const parse = (start: number, end: number): unknown => JSON.parse(bytes.toString('utf8', start, end));
+  // Members are defined, not assigned, so a member named "__proto__" stays data (as with JSON.parse).
+  const put = (target: Record<string, unknown>, name: string, value: unknown): void => {
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  };
+  const object: Record<string, unknown> = {};
+  for (const { name, value } of memberRanges(bytes, root)) {
+    if (name !== 'uploads' || bytes[value[0]] !== 0x5b) {
+      put(object, name, parse(...value));
+      continue;
+    }
+    put(object, name, elementRanges(bytes, value[0]).map(([start, end]) => {
+      if (bytes[start] !== 0x7b) return parse(start, end);
+      const upload: Record<string, unknown> = {};
+      for (const field of memberRanges(bytes, start)) {
+        if (field.name !== 'fetch_data' || bytes[field.value[0]] !== 0x5b) {
+          put(upload, field.name, parse(...field.value));
+          continue;
+        }
+        put(upload, field.name, elementRanges(bytes, field.value[0]).map(([fs, fe]) => {
+          if (bytes[fs] !== 0x7b) return parse(fs, fe);
+          const fetch: Record<string, unknown> = {};
+          for (const member of memberRanges(bytes, fs)) {
+            put(fetch, member.name, member.name === 'data' ? new JsonText(compactJson(bytes.subarray(...member.value)).toString('utf8')) : parse(...member.value));
+          }
+          return fetch;
+        }));
+      }
+      return upload;
+    }));
+  }
+  return object;
 }

@@ -13,6 +13,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { S3Error } from '../errors.js';
 import {
   applyUpload,
+  parseDailyObject,
   serializeDailyObject,
   validateDailyObject,
   type DailyObject,
@@ -52,27 +53,23 @@ export interface RewriteStoreOptions {
 
 /** Reads and validates a daily object with its ETag; undefined when it does not exist. */
 export async function readDailyObjectWithEtag(client: S3Client, bucket: string, key: string, date: string): Promise<{ object: DailyObject; etag: string; bytes: number } | undefined> {
-  let text: string;
+  let bytes: Buffer;
   let etag: string;
   try {
     const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    text = (await response.Body?.transformToString('utf8')) ?? '';
+    bytes = Buffer.from((await response.Body?.transformToByteArray()) ?? []);
     etag = response.ETag ?? '';
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw toS3Error(error, 'GetObject', bucket, key);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
+  // Earlier fetches' payloads stay as their exact text through a rewrite (s3/daily-object.ts).
+  const parsed = parseDailyObject(bytes);
   const problem = validateDailyObject(parsed, date);
   if (problem) {
     throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} is not a valid rotating-s3 daily object (${problem}); move it aside and run flush again — nothing was overwritten`);
   }
-  return { object: parsed as DailyObject, etag, bytes: Buffer.byteLength(text) };
+  return { object: parsed as DailyObject, etag, bytes: bytes.length };
 }
 
 /**
