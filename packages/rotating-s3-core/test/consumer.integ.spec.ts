@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { ConsumerError, applyUpload, createConsumer, createStageLogger, serializeDailyObject, type ConsumedRecord, type ConsumerOptions, type RunOptions } from '../src/index.js';
+import { ConsumerError, JsonText, applyUpload, createConsumer, createStageLogger, serializeDailyObject, type ConsumedRecord, type ConsumerOptions, type RunOptions } from '../src/index.js';
 import { silentOpsLog } from '../src/logger/ops-log.js';
 import { SettableClock, createTestStage, type TestStage } from './support.js';
 
@@ -300,7 +300,7 @@ describe('downstream consumer against a real S3 server', () => {
       timezone: 'America/New_York',
       date: '2026-11-28',
       uploadTimestamp: '2026-11-28T10:00:00.000-05:00',
-      fetches: [{ fetch_id: 'other-tool', fetch_number: 1, timestamp: '2026-11-28T09:00:00.000-05:00', records: 1, data: { matches: [{ match_id: 'o-0' }] } }],
+      fetches: [{ fetch_id: 'other-tool', fetch_number: 1, timestamp: '2026-11-28T09:00:00.000-05:00', records: 1, data: JsonText.fromValue({ matches: [{ match_id: 'o-0' }] }) }],
     });
     const reordered = { daily_metadata: object.daily_metadata, uploads: object.uploads };
     expect(serializeDailyObject(object)).not.toBe(JSON.stringify(reordered, null, 2));

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { JsonText } from '../records/json-text.js';
 import { applyUpload, serializeDailyObject, type DailyObject, type FetchEntry } from '../s3/daily-object.js';
 import { DailyObjectScanner, DailyObjectShapeError, type DailyObjectEvent } from './daily-object-scanner.js';
 
 const TRICKY = ['plain', 'quote " inside', 'backslash \\ and \\" and \\\\', '=== FETCH END: x | y | fetch_number=1 | records=0 ===', 'braces { [ ] } , :', 'unicode é ✓ 😀', 'new\nline'];
 
 function fetch(n: number, text = TRICKY[n % TRICKY.length]!): FetchEntry {
-  return { fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records: 2, data: { matches: [{ match_id: `m${n}-0`, text }, { match_id: `m${n}-1`, n: -1.5e3, ok: true, none: null }] } };
+  return { fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records: 2, data: JsonText.fromValue({ matches: [{ match_id: `m${n}-0`, text }, { match_id: `m${n}-1`, n: -1.5e3, ok: true, none: null }] }) };
 }
 
 function objectWith(uploads: number[][]): DailyObject {

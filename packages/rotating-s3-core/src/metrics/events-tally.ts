@@ -42,6 +42,8 @@ export interface EventTally {
   /** Torn segments moved to the quarantine file, and their bytes. */
   quarantinedSegments: number;
   quarantinedBytes: number;
+  /** Pending fetches moved to the dead-letter file (`dead_lettered` events). */
+  deadLettered: number;
   /** Per local date (the most recent `KEPT_DATES` only). */
   byDate: Record<string, DayTally>;
   /** Dates whose last upload attempt failed: the next attempt for them counts as a retry. */
@@ -60,7 +62,7 @@ const CHUNK = 1024 * 1024;
 const TAIL = 64;
 
 export function emptyTally(): EventTally {
-  return { conflicts: 0, retries: 0, alreadyApplied: 0, uploadedFetches: 0, uploadedRecords: 0, failuresByCode: {}, repairs: 0, quarantinedSegments: 0, quarantinedBytes: 0, byDate: {}, failingDates: [] };
+  return { conflicts: 0, retries: 0, alreadyApplied: 0, uploadedFetches: 0, uploadedRecords: 0, failuresByCode: {}, repairs: 0, quarantinedSegments: 0, quarantinedBytes: 0, deadLettered: 0, byDate: {}, failingDates: [] };
 }
 
 export function metricsCursorPath(localDir: string, stage: string): string {
@@ -110,6 +112,9 @@ export function applyEvent(tally: EventTally, event: Record<string, unknown>): v
     }
     case 'repaired':
       tally.repairs++;
+      break;
+    case 'dead_lettered':
+      tally.deadLettered++;
       break;
     case 'quarantined':
       tally.quarantinedSegments++;

@@ -54,6 +54,8 @@ export interface StageMetrics {
   needs_repair: number;
   repairs_total: number;
   quarantined_segments_total: number;
+  dead_letter_bytes: number;
+  dead_lettered_fetches_total: number;
 }
 
 export type MetricName = Exclude<keyof StageMetrics, 'stage' | 'timezone' | 'date'>;
@@ -102,6 +104,8 @@ export const METRICS: readonly MetricDescriptor[] = [
   { name: 'needs_repair', type: 'gauge', help: '1 when the log changed after the last state write (a crash); the next log or flush repairs it.' },
   { name: 'repairs_total', type: 'counter', help: `Repairs of the local state after a crash (${FROM_EVENTS}).` },
   { name: 'quarantined_segments_total', type: 'counter', help: `Torn segments moved to the quarantine file (${FROM_EVENTS}).` },
+  { name: 'dead_letter_bytes', type: 'gauge', help: 'Size of the dead-letter file (fetches that can never be uploaded, set aside); inspect and delete it.' },
+  { name: 'dead_lettered_fetches_total', type: 'counter', help: `Pending fetches moved to the dead-letter file because they can never be uploaded (${FROM_EVENTS}).` },
 ];
 
 function seconds(timestamp: string | null | undefined): number {
@@ -161,5 +165,7 @@ export async function collectStageMetrics(config: StageConfig, status: StageStat
     needs_repair: status.needs_repair ? 1 : 0,
     repairs_total: tally.repairs,
     quarantined_segments_total: tally.quarantinedSegments,
+    dead_letter_bytes: status.dead_letter_bytes,
+    dead_lettered_fetches_total: tally.deadLettered,
   };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { applyUpload, dailyObjectKey, serializeDailyObject, validateDailyObject, type FetchEntry } from './daily-object.js';
+import { JsonText } from '../records/json-text.js';
+import { applyUpload, dailyObjectKey, parseDailyObject, serializeDailyObject, validateDailyObject, type DailyObject, type FetchEntry } from './daily-object.js';
 
-const fetch = (n: number, records = 2): FetchEntry => ({ fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records, data: { n } });
+const fetch = (n: number, records = 2): FetchEntry => ({ fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records, data: JsonText.fromValue({ n }) });
 const batch = (fetches: FetchEntry[], at = '2026-11-28T10:05:00.000-05:00') => ({ stage: 'merge', timezone: 'America/New_York', date: '2026-11-28', uploadTimestamp: at, fetches });
 
 describe('daily object', () => {
@@ -41,5 +42,21 @@ describe('daily object', () => {
     const obj = applyUpload(undefined, batch([fetch(1)])).object;
     expect(validateDailyObject({ ...obj, daily_metadata: { ...obj.daily_metadata, total_records_today: 99 } }, '2026-11-28')).toMatch(/total_records_today/);
     expect(validateDailyObject(obj, '2026-11-29')).toMatch(/expected "2026-11-29"/);
+  });
+});
+
+describe('daily object text', () => {
+  it("parses and re-serialises an object byte for byte, keeping each fetch's data as its exact text", () => {
+    const data = '{"m":[{"id":9007199254740993,"r":1e400,"z":-0,"o":1.0,"s":"\\u00e9 é"}],"__proto__":{"x":1}}';
+    const fetch = { fetch_id: 'f1', fetch_number: 1, timestamp: '2026-11-28T10:00:00.000-05:00', records: 1, data: new JsonText(data) };
+    const batch = { stage: 'merge', timezone: 'UTC', date: '2026-11-28', uploadTimestamp: '2026-11-28T10:00:00.000-05:00', fetches: [fetch] };
+    const text = serializeDailyObject(applyUpload(undefined, batch).object);
+    expect(text).toContain(`"records":1,"data":${data}}`);
+    const parsed = parseDailyObject(Buffer.from(text)) as DailyObject;
+    expect(validateDailyObject(parsed, '2026-11-28')).toBeUndefined();
+    expect(serializeDailyObject(parsed)).toBe(text);
+    // Whitespace inside a payload (another writer's layout) is dropped; every token stays.
+    expect(parseDailyObject(Buffer.from(text.replace(data, data.replace(/,/g, ' , ')))) as DailyObject).toMatchObject({ uploads: [{ fetch_data: [{ data: { text: data } }] }] });
+    expect(parseDailyObject(Buffer.from('{"uploads":[1,'))).toBeUndefined();
   });
 });
