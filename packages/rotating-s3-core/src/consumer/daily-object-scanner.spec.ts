@@ -5,8 +5,14 @@ import { DailyObjectScanner, DailyObjectShapeError, type DailyObjectEvent } from
 
 const TRICKY = ['plain', 'quote " inside', 'backslash \\ and \\" and \\\\', '=== FETCH END: x | y | fetch_number=1 | records=0 ===', 'braces { [ ] } , :', 'unicode é ✓ 😀', 'new\nline'];
 
-function fetch(n: number, text = TRICKY[n % TRICKY.length]!): FetchEntry {
-  return { fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records: 2, data: JsonText.fromValue({ matches: [{ match_id: `m${n}-0`, text }, { match_id: `m${n}-1`, n: -1.5e3, ok: true, none: null }] }) };
+/** A fetch entry as plain JSON values (what parsing a scanned fetch gives). */
+function plainFetch(n: number, text = TRICKY[n % TRICKY.length]!) {
+  return { fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records: 2, data: { matches: [{ match_id: `m${n}-0`, text }, { match_id: `m${n}-1`, n: -1.5e3, ok: true, none: null }] } };
+}
+
+function fetch(n: number): FetchEntry {
+  const plain = plainFetch(n);
+  return { ...plain, data: JsonText.fromValue(plain.data) };
 }
 
 function objectWith(uploads: number[][]): DailyObject {
@@ -33,7 +39,7 @@ describe('DailyObjectScanner', () => {
   it('yields every fetch of the writer layout, whatever the chunk boundaries', () => {
     const object = objectWith([[1, 2, 3], [4, 5], [6]]);
     const bytes = Buffer.from(serializeDailyObject(object));
-    const expected = object.uploads.flatMap((u) => u.fetch_data);
+    const expected = object.uploads.flatMap((u) => u.fetch_data.map((f) => plainFetch(f.fetch_number)));
     for (const size of [1, 2, 3, 7, 64, 1000, bytes.length]) {
       const events = scan(bytes, size);
       expect(fetchesOf(events), `chunk size ${size}`).toEqual(expected);
@@ -59,9 +65,9 @@ describe('DailyObjectScanner', () => {
   });
 
   it('reads any key order and whitespace, skipping unknown fields', () => {
-    const object = objectWith([[1], [2]]);
+    const object = JSON.parse(serializeDailyObject(objectWith([[1], [2]]))) as { daily_metadata: unknown; uploads: Array<Record<string, unknown>> };
     const pretty = JSON.stringify({ extra: { nested: ['x', { y: '}' }] }, daily_metadata: object.daily_metadata, uploads: object.uploads.map(({ fetch_data, ...rest }) => ({ fetch_data, ...rest })) }, null, 3);
-    expect(fetchesOf(scan(Buffer.from(pretty), 11))).toEqual([fetch(1), fetch(2)]);
+    expect(fetchesOf(scan(Buffer.from(pretty), 11))).toEqual([plainFetch(1), plainFetch(2)]);
   });
 
   it('resumes just past an upload and yields only the uploads appended after it', () => {
@@ -70,7 +76,7 @@ describe('DailyObjectScanner', () => {
     const after = Buffer.from(serializeDailyObject(objectWith([[1, 2], [3], [4, 5]])));
     expect(after.subarray(0, lastEnd.end).equals(before.subarray(0, lastEnd.end))).toBe(true);
     const events = scan(after.subarray(lastEnd.end), 3, DailyObjectScanner.resumeAfterUpload(lastEnd.end, 2));
-    expect(fetchesOf(events)).toEqual([fetch(4), fetch(5)]);
+    expect(fetchesOf(events)).toEqual([plainFetch(4), plainFetch(5)]);
     expect(events.find((e) => e.kind === 'upload-start')).toMatchObject({ index: 2 });
     expect(events.some((e) => e.kind === 'metadata')).toBe(true);
   });

@@ -85,17 +85,19 @@ export async function quarantineSegments(
   nowText: string,
 ): Promise<number> {
   if (segments.length === 0) return logSize;
-  for (const segment of segments) {
-    const bytes = await readRange(paths.log, segment.start, segment.end);
-    const header = `=== QUARANTINED ${nowText} | from ${paths.log} bytes ${segment.start}-${segment.end} | ${segment.reason} ===\n`;
-    await fs.append(paths.quarantine, Buffer.concat([Buffer.from(header), bytes, Buffer.from(bytes.at(-1) === 0x0a ? '' : '\n')]));
-  }
+  for (const segment of segments) await appendQuarantined(fs, paths, segment, await readRange(paths.log, segment.start, segment.end), nowText);
   const onlyTail = segments.length === 1 && segments[0]!.end === logSize;
   if (onlyTail) {
     await fs.truncate(paths.log, segments[0]!.start);
     return segments[0]!.start;
   }
   return removeRanges(fs, paths.log, segments, logSize);
+}
+
+/** Appends (durably) one torn segment's bytes to the quarantine file, under a header naming where they were. */
+export async function appendQuarantined(fs: DurableFs, paths: LogFilePaths, segment: TornSegment, bytes: Buffer, nowText: string): Promise<void> {
+  const header = `=== QUARANTINED ${nowText} | from ${paths.log} bytes ${segment.start}-${segment.end} | ${segment.reason} ===\n`;
+  await fs.append(paths.quarantine, Buffer.concat([Buffer.from(header), bytes, Buffer.from(bytes.at(-1) === 0x0a ? '' : '\n')]));
 }
 
 /** Atomically rewrites `path` without the given byte ranges; returns the new size. */

@@ -23,7 +23,7 @@ import { crashPoint } from '../local/crash-point.js';
 import { nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';
 import { acquireStageLock, type StageLockRelease } from '../local/lock.js';
 import { installObjectSettings } from '../s3/object-settings.js';
-import { fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
+import { appendQuarantined, fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
 import { checkPayloadText, countRecordsInText, type Payload } from '../records/records.js';
@@ -209,6 +209,12 @@ class DefaultStageLogger implements StageLogger {
   /** `maxPendingAge` in milliseconds (undefined: off) and the timer armed for it. */
   private readonly maxPendingAgeMs: number | undefined;
   private ageTimer: TimerHandle | undefined;
+  /**
+   * Torn segments still in the log because the disk was too full to quarantine them (see `quarantine`):
+   * moved once uploads have freed space. While there are any, the state is saved with inode 0, so a
+   * later process rescans the log and finds them again.
+   */
+  private deferredTorn: TornSegment[] = [];
 
   constructor(config: StageConfig, private readonly options: StageLoggerOptions) {
     this.config = config;
@@ -412,12 +418,16 @@ class DefaultStageLogger implements StageLogger {
       const blockBytes = Buffer.byteLength(block);
 
       crashPoint('log:before-append');
+      const sizeBefore = state.log.size;
       try {
         await this.appendBlock(block);
       } catch (cause) {
-        // Nothing of this fetch counts: a partial block is quarantined by the next call, which must
-        // therefore start from a fresh reconcile rather than this session's state.
+        // Nothing of this fetch counts: the next call starts from a fresh reconcile rather than this
+        // session's state. The partial block is cut off now (a full disk gets its space back at once);
+        // if that fails too, the next call quarantines it.
         await this.abandonSession();
+        const now = await fileIdentity(this.paths.log).catch(() => undefined);
+        if (now && now.size > sizeBefore && now.size <= sizeBefore + blockBytes) await this.fs.truncate(this.paths.log, sizeBefore).catch(() => undefined);
         throw localIo(`cannot append to ${this.paths.log}; the fetch was NOT logged`, cause);
       }
       crashPoint('log:after-append');
@@ -541,6 +551,7 @@ class DefaultStageLogger implements StageLogger {
       if (!stored) await this.restoreCounterFromIndex(state);
     }
     for (const block of blocks) this.adopt(state, block);
+    this.deferredTorn = [];
     if (torn.length > 0) await this.quarantine(torn, log.size, state);
     this.ops.event('warn', 'repaired', { adopted_blocks: blocks.length, quarantined_segments: torn.length, full_rescan: !appendedOnly });
     // The repaired state is also derivable from the log again; a failed checkpoint is only a warning.
@@ -578,7 +589,13 @@ class DefaultStageLogger implements StageLogger {
     try {
       await quarantineSegments(this.fs, this.paths, torn, logSize, nowText);
     } catch (cause) {
-      throw localIo(`cannot move torn bytes of ${this.paths.log} to ${this.paths.quarantine}`, cause);
+      if (!isDiskFull(cause)) throw localIo(`cannot move torn bytes of ${this.paths.log} to ${this.paths.quarantine}`, cause);
+      // A full disk: uploading the pending fetches frees the space that quarantining needs, so the torn
+      // bytes stay where they are (readers skip them) until then (see removeFromLog).
+      this.deferredTorn = torn;
+      state.log.size = logSize;
+      this.ops.event('warn', 'quarantine_deferred', { file: this.paths.quarantine, segments: torn.length, bytes: torn.reduce((n, s) => n + s.end - s.start, 0), reason: 'disk full; moved after the pending fetches are uploaded' });
+      return;
     }
     // Removing middle segments shifts the blocks after them.
     if (!(torn.length === 1 && torn[0]!.end === logSize)) shiftPending(state.pending, torn);
@@ -655,7 +672,12 @@ class DefaultStageLogger implements StageLogger {
     const uploadTimestamp = formatTimestamp(this.clock.instant(), this.zone);
     if (state.inflight?.uploadId !== uploadId) {
       state.inflight = { uploadId, date, fetchIds: group.map((p) => p.fetchId) };
-      await this.saveState(state);
+      // On a full disk the upload goes ahead without its intent record: it is what frees the space, and
+      // a retry without the record is still safe (the daily object skips fetch ids it already holds).
+      await this.saveState(state).catch((error: unknown) => {
+        if (!isDiskFull(error)) throw error;
+        this.ops.event('warn', 'checkpoint_failed', { file: this.statePath, message: describeError(error) });
+      });
     }
     crashPoint('rotate:before-upload');
     const store = await this.getStore();
@@ -664,15 +686,20 @@ class DefaultStageLogger implements StageLogger {
     const records = group.reduce((n, p) => n + p.records, 0);
     this.ops.event('info', outcome.applied ? 'uploaded' : 'upload_already_applied', { key, date, upload_sequence: outcome.uploadSequence, upload_id: outcome.uploadId, fetches: group.length, records, conflicts: outcome.conflicts });
 
-    await appendUploaded(
-      this.fs,
-      this.indexPath,
-      group.map((p) => ({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, date: p.date, timestamp: p.timestamp, records: p.records, upload_sequence: outcome.uploadSequence })),
-    ).catch((cause) => {
-      throw localIo(`uploaded to ${key} but cannot record it in ${this.indexPath}`, cause);
+    const entries = group.map((p) => ({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, date: p.date, timestamp: p.timestamp, records: p.records, upload_sequence: outcome.uploadSequence }));
+    let trimmed = false;
+    await appendUploaded(this.fs, this.indexPath, entries).catch(async (cause: unknown) => {
+      if (!isDiskFull(cause)) throw localIo(`uploaded to ${key} but cannot record it in ${this.indexPath}`, cause);
+      // A full disk: free the uploaded blocks' space first, then record them (a crash in between only
+      // loses the index entries: a retried --fetch-id is then logged again, and S3 skips it by fetch id).
+      await this.removeFromLog(state, group);
+      trimmed = true;
+      await appendUploaded(this.fs, this.indexPath, entries).catch((again: unknown) => {
+        throw localIo(`uploaded to ${key} but cannot record it in ${this.indexPath}`, again);
+      });
     });
     crashPoint('rotate:after-index');
-    await this.removeFromLog(state, group);
+    if (!trimmed) await this.removeFromLog(state, group);
     crashPoint('rotate:after-trim');
     state.lastUpload = { at: uploadTimestamp, date, key, uploadSequence: outcome.uploadSequence, uploadId: outcome.uploadId ?? '', fetches: group.length, records };
     state.lastError = null;
@@ -687,12 +714,16 @@ class DefaultStageLogger implements StageLogger {
     const gone = new Set(uploaded.map((p) => p.fetchId));
     const remaining = state.pending.filter((p) => !gone.has(p.fetchId));
     try {
-      if (remaining.length === 0) {
+      if (remaining.length === 0 && this.deferredTorn.length > 0) {
+        await this.moveDeferredTorn();
+        state.log.size = 0;
+      } else if (remaining.length === 0) {
         await this.fs.truncate(this.paths.log, 0);
         state.log.size = 0;
       } else {
         state.log.size = await removeRanges(this.fs, this.paths.log, uploaded, state.log.size);
         shiftPending(remaining, uploaded);
+        shiftPending(this.deferredTorn, uploaded);
       }
     } catch (cause) {
       throw localIo(`uploaded, but cannot remove the uploaded fetches from ${this.paths.log} (they are skipped as duplicates on the next upload)`, cause);
@@ -700,10 +731,27 @@ class DefaultStageLogger implements StageLogger {
     state.pending = remaining;
   }
 
+  /**
+   * Every pending fetch is uploaded and only torn bytes that a full disk kept from the quarantine are left:
+   * read them, empty the log (which frees the space), then quarantine them. A crash between the last two
+   * steps loses those bytes — never a logged fetch: torn bytes are a write that was not acknowledged.
+   */
+  private async moveDeferredTorn(): Promise<void> {
+    const nowText = formatTimestamp(this.clock.instant(), this.zone);
+    const kept = await Promise.all(this.deferredTorn.map(async (segment) => ({ segment, bytes: await readRange(this.paths.log, segment.start, segment.end) })));
+    await this.fs.truncate(this.paths.log, 0);
+    this.deferredTorn = [];
+    for (const { segment, bytes } of kept) {
+      await appendQuarantined(this.fs, this.paths, segment, bytes, nowText);
+      this.ops.event('warn', 'quarantined', { file: this.paths.quarantine, bytes: bytes.length, reason: segment.reason });
+    }
+  }
+
   /** Writes the state with the log's current identity (the caller holds the lock, so nothing else appends). */
   private async saveState(state: StageState): Promise<void> {
     const log = await fileIdentity(this.paths.log);
-    state.log = { size: log?.size ?? 0, ino: log?.ino ?? 0 };
+    // Inode 0 while torn bytes wait for the quarantine: the next process then rescans the log.
+    state.log = { size: log?.size ?? 0, ino: this.deferredTorn.length > 0 ? 0 : (log?.ino ?? 0) };
     try {
       await writeState(this.fs, this.statePath, state);
     } catch (cause) {
@@ -759,12 +807,20 @@ function textOfPayload(payload: Payload): string {
 const AGE_RETRY_MS = 60_000;
 
 /** Moves each pending block's byte range down by the bytes removed before it. */
-function shiftPending(pending: PendingFetch[], removed: Array<{ start: number; end: number }>): void {
+function shiftPending(pending: Array<{ start: number; end: number }>, removed: Array<{ start: number; end: number }>): void {
   for (const p of pending) {
     const shift = removed.filter((r) => r.end <= p.start).reduce((n, r) => n + (r.end - r.start), 0);
     p.start -= shift;
     p.end -= shift;
   }
+}
+
+/** ENOSPC or EDQUOT, also when wrapped in a LocalIoError. */
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  const cause = (error as { cause?: unknown })?.cause;
+  return cause !== undefined && cause !== error && isDiskFull(cause);
 }
 
 function localIo(what: string, cause: unknown): LocalIoError {
