@@ -108,8 +108,9 @@ describe('stage generator', () => {
 
   it('regenerates every stage of stages.config.json identically (the drift check)', async () => {
     await stageGenerator(tree, options);
-    await stageGenerator(tree, { name: 'monitor', recordsPath: '/incidents', recordType: 'incident', forcePathStyle: true, skipInstall: true });
-    expect(readJson(tree, 'packages/stages/monitor/stage.config.json').forcePathStyle).toBe(true);
+    await stageGenerator(tree, { name: 'monitor', recordsPath: '/incidents', recordType: 'incident', forcePathStyle: true, payloadLayout: 'compact', skipInstall: true });
+    expect(readJson(tree, 'packages/stages/monitor/stage.config.json')).toMatchObject({ forcePathStyle: true, payloadLayout: 'compact' });
+    await expect(stageGenerator(tree, { name: 'other', payloadLayout: 'tiny' as 'compact', skipInstall: true })).rejects.toThrow(/--payloadLayout "tiny" must be pretty or compact/);
     const first = snapshot(tree);
     await syncStagesGenerator(tree, { skipInstall: true });
     expect(snapshot(tree)).toEqual(first);

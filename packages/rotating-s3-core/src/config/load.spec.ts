@@ -23,6 +23,15 @@ describe('resolveConfig', () => {
     expect(config.localDir).toBe(join(cwd, 'logs', 'merge'));
   });
 
+  it('reads payloadLayout from a config file and ROTATING_S3_PAYLOAD_LAYOUT, pretty by default, and refuses other values', () => {
+    const cwd = dirWith({ 'c.json': { stage: 'solo', payloadLayout: 'compact' }, 'bad.json': { stage: 'solo', payloadLayout: 'tiny' }, 'plain.json': { stage: 'solo' } });
+    expect(resolveConfig({ configFile: 'plain.json', cwd, env: {} }).payloadLayout).toBe('pretty');
+    expect(resolveConfig({ configFile: 'c.json', cwd, env: {} }).payloadLayout).toBe('compact');
+    expect(resolveConfig({ configFile: 'c.json', cwd, env: { ROTATING_S3_PAYLOAD_LAYOUT: 'pretty' } }).payloadLayout).toBe('pretty');
+    expect(() => resolveConfig({ configFile: 'bad.json', cwd, env: {} })).toThrow(/"payloadLayout" must be "pretty" or "compact" \(got "tiny"\)/);
+    expect(() => resolveConfig({ configFile: 'plain.json', cwd, env: { ROTATING_S3_PAYLOAD_LAYOUT: 'one-line' } })).toThrow(/environment: "payloadLayout" must be "pretty" or "compact" \(got "one-line"\)/);
+  });
+
   it('takes the stage from a --config file alone', () => {
     const cwd = dirWith({ 'c.json': { stage: 'solo', bucket: 'b-solo' } });
     expect(resolveConfig({ configFile: 'c.json', cwd, env: {} })).toMatchObject({ stage: 'solo', bucket: 'b-solo', fetchLimit: 25, timezone: 'UTC' });
