@@ -7,7 +7,7 @@
  * (kill -9 at every step) is crash.e2e.spec.ts; the long S3-fault run is s3-faults.soak.spec.ts.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { getTestS3 } from '@rotating-s3/test-harness';
@@ -118,14 +118,15 @@ describe('reliability', () => {
     expect(refused).toBeInstanceOf(LocalIoError);
     expect((refused as Error).message).toMatch(/NOT logged.*ENOSPC.*free disk space/);
     failAppend = false;
-    expect(readFileSync(logPath).subarray(0, before.length).equals(before)).toBe(true);
+    // The partial block is cut off at once: the log is exactly what was logged (a full disk gets its space back).
+    expect(readFileSync(logPath).equals(before)).toBe(true);
 
     failCheckpoint = true; // the block is durable, only the checkpoint fails: still logged
     acked.push(await logger.logFetch(payload(3), { fetchId: 'disk-3' }));
     failCheckpoint = false;
     acked.push(await logger.logFetch(payload(4), { fetchId: 'disk-4' }));
     expect(acked.map((r) => r.fetch_number)).toEqual([1, 2, 3, 4, 5]);
-    expect(readFileSync(join(stage.config.localDir, 'merge_quarantine.log'), 'utf8')).toContain('disk-refused');
+    expect(existsSync(join(stage.config.localDir, 'merge_quarantine.log'))).toBe(false);
     await oracle(stage, 'disk full during append, read-only state write', faults.count, acked.map((r) => ({ id: r.fetch_id, number: r.fetch_number, date: r.date })));
   });
 

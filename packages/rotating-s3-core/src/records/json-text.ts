@@ -193,13 +193,15 @@ function checkLiteral(bytes: Uint8Array, i: number): number {
 
 /** Index just past the string whose opening quote is at `i` (valid input). */
 export function stringEnd(bytes: Uint8Array, i: number): number {
-  const n = bytes.length;
-  for (let j = i + 1; j < n; j++) {
-    const b = bytes[j];
-    if (b === QUOTE) return j + 1;
-    if (b === BACKSLASH) j++;
+  // The next quote (a native search) closes the string unless an odd number of backslashes precedes it.
+  for (let j = i + 1; ; ) {
+    const quote = bytes.indexOf(QUOTE, j);
+    if (quote === -1) throw new JsonTextError('unterminated string', i);
+    let slashes = 0;
+    for (let k = quote - 1; k > i && bytes[k] === BACKSLASH; k--) slashes++;
+    if (slashes % 2 === 0) return quote + 1;
+    j = quote + 1;
   }
-  throw new JsonTextError('unterminated string', i);
 }
 
 /** Index just past the value that starts at `i` (valid input; no recursion). */
@@ -316,15 +318,15 @@ export function layoutJson(bytes: Uint8Array, layout: JsonLayout): Buffer {
       continue;
     }
     if (b === QUOTE) {
-      // Strings are copied byte by byte: most are short, and a subarray per string costs more.
-      if (pretty) ensure(n - i);
-      out[o++] = b;
-      i++;
-      for (;;) {
-        const c = bytes[i++]!;
-        out[o++] = c;
-        if (c === QUOTE) break;
-        if (c === BACKSLASH) out[o++] = bytes[i++]!;
+      const end = stringEnd(bytes, i);
+      if (pretty) ensure(end - i);
+      if (end - i > 24) {
+        out.set(bytes.subarray(i, end), o);
+        o += end - i;
+        i = end;
+      } else {
+        // Short strings byte by byte: a subarray per string costs more than the copy.
+        while (i < end) out[o++] = bytes[i++]!;
       }
       continue;
     }
