@@ -413,7 +413,7 @@ class Run {
       code: 'record_id_fallback',
       message:
         field === undefined
-          ? `stage "${this.s.config.stage}" has no recordIdField: record ids are content hashes (sha256 of the record's canonical JSON); set recordIdField to use a field of the record`
+          ? `stage "${this.s.config.stage}" has no recordIdField: record ids are content hashes (sha256 of the record's exact JSON text); set recordIdField to use a field of the record`
           : `records without a string or number "${field}" get a content hash as record_id (first: fetch ${fetchId}, record ${index}); said once per run`,
     });
   }

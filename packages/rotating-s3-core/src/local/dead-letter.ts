@@ -14,7 +14,9 @@
  */
 import { join } from 'node:path';
 import { JsonText, JsonTextError, MAX_PAYLOAD_DEPTH, checkJson, compactJson } from '../records/json-text.js';
+import type { FetchEntry } from '../s3/daily-object.js';
 import type { DurableFs } from './durable-fs.js';
+import { readRange } from './log-file.js';
 
 export function deadLetterPath(localDir: string, stage: string): string {
   return join(localDir, `${stage}_dead_letter.log`);
@@ -35,6 +37,30 @@ export function payloadOfBlock(block: Buffer): JsonText | { unreadable: string }
     return { unreadable: error.reason.startsWith('nesting deeper') ? `payload nested deeper than ${MAX_PAYLOAD_DEPTH} arrays/objects` : `payload is not valid JSON (${error.message})` };
   }
   return new JsonText(compactJson(payload).toString('utf8'));
+}
+
+/**
+ * Reads the blocks of `group` from the log as daily-object entries; a block that can never be uploaded is
+ * appended to the dead-letter file instead (the caller then removes it from the log) and reported.
+ */
+export async function readUploadable<P extends { fetchId: string; fetchNumber: number; timestamp: string; records: number; start: number; end: number }>(
+  group: P[],
+  where: { fs: DurableFs; log: string; deadLetter: string; at: string; onDeadLetter: (fields: { fetch_id: string; file: string; reason: string; bytes: number }) => void },
+): Promise<{ fetches: FetchEntry[]; dead: P[] }> {
+  const fetches: FetchEntry[] = [];
+  const dead: P[] = [];
+  for (const p of group) {
+    const block = await readRange(where.log, p.start, p.end);
+    const data = payloadOfBlock(block);
+    if (data instanceof JsonText) {
+      fetches.push({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, timestamp: p.timestamp, records: p.records, data });
+      continue;
+    }
+    await appendDeadLetter(where.fs, where.deadLetter, { at: where.at, fetchId: p.fetchId, reason: data.unreadable, block });
+    where.onDeadLetter({ fetch_id: p.fetchId, file: where.deadLetter, reason: data.unreadable, bytes: block.length });
+    dead.push(p);
+  }
+  return { fetches, dead };
 }
 
 /** Appends one dead-letter entry (durably). */

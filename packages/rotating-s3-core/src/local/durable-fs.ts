@@ -44,6 +44,14 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** ENOSPC or EDQUOT, also when wrapped in a LocalIoError. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  const cause = (error as { cause?: unknown })?.cause;
+  return cause !== undefined && cause !== error && isDiskFull(cause);
+}
+
 /** The real file system. */
 export const nodeDurableFs: DurableFs = {
   async append(path, data) {

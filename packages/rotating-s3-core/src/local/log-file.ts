@@ -100,6 +100,19 @@ export async function appendQuarantined(fs: DurableFs, paths: LogFilePaths, segm
   await fs.append(paths.quarantine, Buffer.concat([Buffer.from(header), bytes, Buffer.from(bytes.at(-1) === 0x0a ? '' : '\n')]));
 }
 
+/**
+ * Quarantines `segments` when they are all that is left in the log but the disk was too full to copy them
+ * first: read them, empty the log (which frees the space), then append them to the quarantine file. A crash
+ * between the last two steps loses those bytes — never a logged fetch: torn bytes are a write that was not
+ * acknowledged. Returns each segment with its size.
+ */
+export async function emptyLogIntoQuarantine(fs: DurableFs, paths: LogFilePaths, segments: TornSegment[], nowText: string): Promise<Array<{ segment: TornSegment; bytes: number }>> {
+  const kept = await Promise.all(segments.map(async (segment) => ({ segment, bytes: await readRange(paths.log, segment.start, segment.end) })));
+  await fs.truncate(paths.log, 0);
+  for (const { segment, bytes } of kept) await appendQuarantined(fs, paths, segment, bytes, nowText);
+  return kept.map(({ segment, bytes }) => ({ segment, bytes: bytes.length }));
+}
+
 /** Atomically rewrites `path` without the given byte ranges; returns the new size. */
 export async function removeRanges(fs: DurableFs, path: string, ranges: Array<{ start: number; end: number }>, size: number): Promise<number> {
   const sorted = [...ranges].sort((a, b) => a.start - b.start);

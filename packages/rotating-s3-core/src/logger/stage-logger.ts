@@ -17,19 +17,19 @@ import { join } from 'node:path';
 import type { Clock } from '@js-joda/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../config/schema.js';
-import { ConfigError, InputError, LocalIoError, describeError } from '../errors.js';
+import { ConfigError, LocalIoError, describeError } from '../errors.js';
 import { formatBlock, type ScannedBlock, type TornSegment } from '../local/bookended.js';
 import { crashPoint } from '../local/crash-point.js';
-import { nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';
+import { isDiskFull, nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';
 import { acquireStageLock, type StageLockRelease } from '../local/lock.js';
 import { installObjectSettings } from '../s3/object-settings.js';
-import { appendQuarantined, fileIdentity, logFilePaths, quarantineSegments, readLog, readRange, removeRanges, type LogFilePaths } from '../local/log-file.js';
+import { emptyLogIntoQuarantine, fileIdentity, logFilePaths, quarantineSegments, readLog, removeRanges, type LogFilePaths } from '../local/log-file.js';
 import { emptyState, readState, statePath, writeState, type PendingFetch, type StageState } from '../local/state.js';
 import { RETENTION_DAYS, appendUploaded, pruneUploaded, readUploaded, uploadedIndexPath } from '../local/uploaded-index.js';
-import { checkPayloadText, countRecordsInText, type Payload } from '../records/records.js';
-import { JsonText, MAX_PAYLOAD_DEPTH, layoutJson } from '../records/json-text.js';
-import { appendDeadLetter, deadLetterPath, payloadOfBlock } from '../local/dead-letter.js';
-import { dailyObjectKey, uploadIdOf, type FetchEntry } from '../s3/daily-object.js';
+import { checkPayloadText, countRecordsInText, payloadTextOf, type Payload } from '../records/records.js';
+import { layoutJson } from '../records/json-text.js';
+import { deadLetterPath, readUploadable } from '../local/dead-letter.js';
+import { dailyObjectKey, uploadIdOf } from '../s3/daily-object.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { systemClock } from '../time/clock.js';
 import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
@@ -374,7 +374,7 @@ class DefaultStageLogger implements StageLogger {
     // The payload's text is kept exactly (numbers, escapes, key order): it is checked and laid out, never
     // parsed into JavaScript values. Doing that to a large payload is the expensive part: before the lock.
     const source = options.source ?? 'payload';
-    const bytes = checkPayloadText(typeof payload === 'string' || payload instanceof Uint8Array ? payload : textOfPayload(payload), source);
+    const bytes = checkPayloadText(typeof payload === 'string' || payload instanceof Uint8Array ? payload : payloadTextOf(payload), source);
     const fetchIdGiven = options.fetchId === undefined ? undefined : assertFetchId(options.fetchId);
     const payloadJson = layoutJson(bytes, this.config.payloadLayout ?? 'pretty').toString('utf8');
     const records = countRecordsInText(bytes, this.config.recordsPath);
@@ -641,23 +641,16 @@ class DefaultStageLogger implements StageLogger {
   }
 
   private async uploadGroup(state: StageState, date: string, group: PendingFetch[], uploadId: string): Promise<UploadReport | undefined> {
-    const fetches: FetchEntry[] = [];
-    const dead: PendingFetch[] = [];
-    for (const p of group) {
-      const bytes = await readRange(this.paths.log, p.start, p.end);
-      const data = payloadOfBlock(bytes);
-      if (data instanceof JsonText) {
-        fetches.push({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, timestamp: p.timestamp, records: p.records, data });
-        continue;
-      }
-      // It can never be uploaded: set it aside so it does not block the fetches behind it.
-      const file = deadLetterPath(this.config.localDir, this.config.stage);
-      await appendDeadLetter(this.fs, file, { at: formatTimestamp(this.clock.instant(), this.zone), fetchId: p.fetchId, reason: data.unreadable, block: bytes }).catch((cause) => {
-        throw localIo(`cannot set fetch ${p.fetchId} aside in ${file}`, cause);
-      });
-      this.ops.event('error', 'dead_lettered', { fetch_id: p.fetchId, date, file, reason: data.unreadable, bytes: bytes.length });
-      dead.push(p);
-    }
+    // A fetch that can never be uploaded is set aside so it does not block the fetches behind it.
+    const { fetches, dead } = await readUploadable(group, {
+      fs: this.fs,
+      log: this.paths.log,
+      deadLetter: deadLetterPath(this.config.localDir, this.config.stage),
+      at: formatTimestamp(this.clock.instant(), this.zone),
+      onDeadLetter: (fields) => this.ops.event('error', 'dead_lettered', { ...fields, date }),
+    }).catch((cause: unknown) => {
+      throw localIo(`cannot set an unreadable fetch aside in ${deadLetterPath(this.config.localDir, this.config.stage)}`, cause);
+    });
     if (dead.length > 0) {
       await this.removeFromLog(state, dead);
       group = group.filter((p) => !dead.includes(p));
@@ -715,7 +708,11 @@ class DefaultStageLogger implements StageLogger {
     const remaining = state.pending.filter((p) => !gone.has(p.fetchId));
     try {
       if (remaining.length === 0 && this.deferredTorn.length > 0) {
-        await this.moveDeferredTorn();
+        // Every pending fetch is uploaded; only torn bytes a full disk kept from the quarantine are left.
+        for (const { segment, bytes } of await emptyLogIntoQuarantine(this.fs, this.paths, this.deferredTorn, formatTimestamp(this.clock.instant(), this.zone))) {
+          this.ops.event('warn', 'quarantined', { file: this.paths.quarantine, bytes, reason: segment.reason });
+        }
+        this.deferredTorn = [];
         state.log.size = 0;
       } else if (remaining.length === 0) {
         await this.fs.truncate(this.paths.log, 0);
@@ -729,22 +726,6 @@ class DefaultStageLogger implements StageLogger {
       throw localIo(`uploaded, but cannot remove the uploaded fetches from ${this.paths.log} (they are skipped as duplicates on the next upload)`, cause);
     }
     state.pending = remaining;
-  }
-
-  /**
-   * Every pending fetch is uploaded and only torn bytes that a full disk kept from the quarantine are left:
-   * read them, empty the log (which frees the space), then quarantine them. A crash between the last two
-   * steps loses those bytes — never a logged fetch: torn bytes are a write that was not acknowledged.
-   */
-  private async moveDeferredTorn(): Promise<void> {
-    const nowText = formatTimestamp(this.clock.instant(), this.zone);
-    const kept = await Promise.all(this.deferredTorn.map(async (segment) => ({ segment, bytes: await readRange(this.paths.log, segment.start, segment.end) })));
-    await this.fs.truncate(this.paths.log, 0);
-    this.deferredTorn = [];
-    for (const { segment, bytes } of kept) {
-      await appendQuarantined(this.fs, this.paths, segment, bytes, nowText);
-      this.ops.event('warn', 'quarantined', { file: this.paths.quarantine, bytes: bytes.length, reason: segment.reason });
-    }
   }
 
   /** Writes the state with the log's current identity (the caller holds the lock, so nothing else appends). */
@@ -789,20 +770,6 @@ async function flushAndClose(session: { syncTimer?: NodeJS.Timeout }, appender: 
   await appender.close().catch(() => undefined);
 }
 
-/** JSON text of an in-process payload object (its numbers are JavaScript numbers already). */
-function textOfPayload(payload: Payload): string {
-  if (payload === null || typeof payload !== 'object') {
-    throw new InputError('E_PAYLOAD', `payload is a ${payload === null ? 'null' : typeof payload}, not a JSON object or array`);
-  }
-  try {
-    return JSON.stringify(payload);
-  } catch (cause) {
-    // JSON.stringify recurses: a very deep object overflows the stack, a cyclic one never ends.
-    const why = cause instanceof RangeError ? `is nested too deeply (more than ${MAX_PAYLOAD_DEPTH} arrays/objects allowed)` : `cannot be serialised as JSON (${(cause as Error).message})`;
-    throw new InputError('E_PAYLOAD', `payload ${why}; pass a plain JSON object or array`, { cause });
-  }
-}
-
 /** After a failed upload of fetches due by age, the timer retries after this long (or maxPendingAge if shorter). */
 const AGE_RETRY_MS = 60_000;
 
@@ -813,14 +780,6 @@ function shiftPending(pending: Array<{ start: number; end: number }>, removed: A
     p.start -= shift;
     p.end -= shift;
   }
-}
-
-/** ENOSPC or EDQUOT, also when wrapped in a LocalIoError. */
-function isDiskFull(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
-  const cause = (error as { cause?: unknown })?.cause;
-  return cause !== undefined && cause !== error && isDiskFull(cause);
 }
 
 function localIo(what: string, cause: unknown): LocalIoError {

@@ -56,10 +56,6 @@ for (let b = 0; b < 0x20; b++) STRING_SPECIAL[b] = 1;
 STRING_SPECIAL[0x22] = 1;
 STRING_SPECIAL[0x5c] = 1;
 
-function isSpace(b: number | undefined): boolean {
-  return b !== undefined && SPACE[b] === 1;
-}
-
 function isDigit(b: number | undefined): boolean {
   return b !== undefined && b >= 0x30 && b <= 0x39;
 }

@@ -67,6 +67,20 @@ export function parsePayload(text: string, source: string): Payload {
   return value as Payload;
 }
 
+/** JSON text of an in-process payload object (its numbers are JavaScript numbers already). */
+export function payloadTextOf(payload: Payload): string {
+  if (payload === null || typeof payload !== 'object') {
+    throw new InputError('E_PAYLOAD', `payload is a ${payload === null ? 'null' : typeof payload}, not a JSON object or array`);
+  }
+  try {
+    return JSON.stringify(payload);
+  } catch (cause) {
+    // JSON.stringify recurses: a very deep object overflows the stack, a cyclic one never ends.
+    const why = cause instanceof RangeError ? `is nested too deeply (more than ${MAX_PAYLOAD_DEPTH} arrays/objects allowed)` : `cannot be serialised as JSON (${(cause as Error).message})`;
+    throw new InputError('E_PAYLOAD', `payload ${why}; pass a plain JSON object or array`, { cause });
+  }
+}
+
 /**
  * Checks payload text (UTF-8 bytes, or a string) as `log` accepts it: one JSON object or array, nested at
  * most MAX_PAYLOAD_DEPTH deep. Nothing is parsed into JavaScript values, so the text is kept exactly.
