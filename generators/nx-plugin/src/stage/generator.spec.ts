@@ -110,7 +110,7 @@ describe('stage generator', () => {
     await stageGenerator(tree, options);
     await stageGenerator(tree, { name: 'monitor', recordsPath: '/incidents', recordType: 'incident', forcePathStyle: true, payloadLayout: 'compact', skipInstall: true });
     expect(readJson(tree, 'packages/stages/monitor/stage.config.json')).toMatchObject({ forcePathStyle: true, payloadLayout: 'compact' });
-    await expect(stageGenerator(tree, { name: 'other', payloadLayout: 'tiny' as 'compact', skipInstall: true })).rejects.toThrow(/--payloadLayout "tiny" must be pretty or compact/);
+    await expect(stageGenerator(tree, { name: 'other', payloadLayout: 'tiny' as 'compact', skipInstall: true })).rejects.toThrow(/--payloadLayout "tiny" must be "pretty" or "compact"/);
     const first = snapshot(tree);
     await syncStagesGenerator(tree, { skipInstall: true });
     expect(snapshot(tree)).toEqual(first);

@@ -36,7 +36,7 @@ export interface StageConfig {
    * value per line) or `compact` (the whole payload on one line, easier to `tail -f`). Readers accept both,
    * and the daily object always holds the payload compact. Default: `pretty`.
    */
-  payloadLayout: PayloadLayout;
+  payloadLayout?: PayloadLayout | undefined;
   /** Server-side encryption of every object written (`AES256`, `aws:kms`, `aws:kms:dsse`). Default: none (the bucket's default). */
   sse?: ServerSideEncryption | undefined;
   /** KMS key (id, ARN or alias) for `sse` `aws:kms`/`aws:kms:dsse`. Default: the account's `aws/s3` key. */
