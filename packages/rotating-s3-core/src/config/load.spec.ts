@@ -29,7 +29,7 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ configFile: 'c.json', cwd, env: {} }).payloadLayout).toBe('compact');
     expect(resolveConfig({ configFile: 'c.json', cwd, env: { ROTATING_S3_PAYLOAD_LAYOUT: 'pretty' } }).payloadLayout).toBe('pretty');
     expect(() => resolveConfig({ configFile: 'bad.json', cwd, env: {} })).toThrow(/"payloadLayout" must be "pretty" or "compact" \(got "tiny"\)/);
-    expect(() => resolveConfig({ configFile: 'plain.json', cwd, env: { ROTATING_S3_PAYLOAD_LAYOUT: 'one-line' } })).toThrow(/environment: "payloadLayout" must be "pretty" or "compact" \(got "one-line"\)/);
+    expect(() => resolveConfig({ configFile: 'plain.json', cwd, env: { ROTATING_S3_PAYLOAD_LAYOUT: 'one-line' } })).toThrow(/ROTATING_S3_PAYLOAD_LAYOUT="one-line": must be "pretty" or "compact" \(field "payloadLayout"\)/);
   });
 
   it('takes the stage from a --config file alone', () => {
