@@ -53,8 +53,6 @@ export { runWithPayloadFile } from './delegate/payload-file.js';
 export type { PayloadRunOptions, PayloadRunResult } from './delegate/payload-file.js';
 export { createDelegate, DelegateError } from './delegate/delegate.js';
 export type { Delegate, DelegateOptions, DelegateCallOptions } from './delegate/delegate.js';
-export { startupSnapshotArgs } from './delegate/snapshot.js';
-export type { NodeIdentity } from './delegate/snapshot.js';
 export { buildMockPayload } from './records/mock-data.js';
 export type { MockPayloadOptions } from './records/mock-data.js';
 export { defineStage } from './stage/define-stage.js';

@@ -4,18 +4,11 @@
  * can prove that a killed run loses and doubles nothing. `consume:after-emit:<n>` waits for the n-th
  * delivered record (default 1). Unset in production: the check is one comparison.
  */
-import { refreshedAtStart } from '../runtime/snapshot-restore.js';
-
 export type ConsumerCrashStep = 'consume:after-emit' | 'consume:before-commit' | 'consume:after-commit';
 
-let step: string | undefined;
-let remaining = 1;
-// Read when the module loads, and again in a process started from the start-up snapshot.
-refreshedAtStart(() => {
-  const match = /^(consume:[a-z-]+)(?::(\d+))?$/.exec(process.env['ROTATING_S3_TEST_CRASH_AT'] ?? '');
-  step = match?.[1];
-  remaining = match?.[2] === undefined ? 1 : Number(match[2]);
-});
+const match = /^(consume:[a-z-]+)(?::(\d+))?$/.exec(process.env['ROTATING_S3_TEST_CRASH_AT'] ?? '');
+const step = match?.[1];
+let remaining = match?.[2] === undefined ? 1 : Number(match[2]);
 
 export function consumerCrashPoint(at: ConsumerCrashStep): void {
   if (step !== at) return;

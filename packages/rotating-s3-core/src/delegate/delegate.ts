@@ -9,7 +9,6 @@ import type { LogResult } from '../logger/stage-logger.js';
 import { runWithPayloadFile, type PayloadRunOptions } from './payload-file.js';
 import { parseInstant } from '../time/clock.js';
 import { systemTimers, type TimerHandle, type Timers } from '../time/timers.js';
-import { startupSnapshotArgs } from './snapshot.js';
 
 /** The stage script failed; `exitCode` 2 means the input was refused and nothing was written. */
 export class DelegateError extends RotatingS3Error {
@@ -25,10 +24,7 @@ export class DelegateError extends RotatingS3Error {
 }
 
 export interface DelegateOptions {
-  /**
-   * Path of the stage's script: a JS file is run with this Node (from the start-up snapshot when one was
-   * built for it: delegate/snapshot.ts), anything else as an executable.
-   */
+  /** Path of the stage's script: a JS file is run with this Node, anything else as an executable. */
   script: string;
   /** Extra arguments before `log` options, e.g. `['--config', file]`. */
   args?: string[];
@@ -59,7 +55,7 @@ export function createDelegate(options: DelegateOptions): Delegate {
   const timers = options.timers ?? systemTimers;
   let ageTimer: TimerHandle | undefined;
   let ageFlush: Promise<void> = Promise.resolve();
-  const scriptArgs = (command: string) => [...(isJs ? [...startupSnapshotArgs(), options.script] : []), command, ...(options.args ?? [])];
+  const scriptArgs = (command: string) => [...(isJs ? [options.script] : []), command, ...(options.args ?? [])];
 
   /** After each log: one timer for the moment the pending fetches are due by age (the script re-checks). */
   const armAgeTimer = (result: LogResult, call: DelegateCallOptions) => {
@@ -83,7 +79,6 @@ export function createDelegate(options: DelegateOptions): Delegate {
   };
 
   const delegate = async (payload: unknown, call: DelegateCallOptions = {}): Promise<LogResult> => {
-    // A JS script runs on this Node, from the CLI's start-up snapshot when one was built for it.
     const args = scriptArgs('log');
     if (call.fetchId !== undefined) args.push('--fetch-id', call.fetchId);
     if (call.now !== undefined) args.push('--now', call.now);

@@ -1,15 +1,9 @@
 /**
  * TEST-ONLY hook: when `ROTATING_S3_TEST_CRASH_AT` names a step, the process kills itself with SIGKILL
  * there, so the reliability suite can prove that every step boundary is crash-safe. Unset in production;
- * the check is one string comparison. The variable is read again in a process started from the CLI's
- * start-up snapshot, whose build runs these steps in its warm-up (runtime/snapshot-restore.ts).
+ * the check is one string comparison.
  */
-import { refreshedAtStart } from '../runtime/snapshot-restore.js';
-
-let target: string | undefined;
-refreshedAtStart(() => {
-  target = process.env['ROTATING_S3_TEST_CRASH_AT'];
-});
+const target = process.env['ROTATING_S3_TEST_CRASH_AT'];
 
 /** Named steps, in the order `log` and `flush` reach them. */
 export type CrashStep =

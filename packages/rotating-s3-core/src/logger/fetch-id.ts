@@ -4,7 +4,6 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { InputError } from '../errors.js';
-import { refreshedAtStart } from '../runtime/snapshot-restore.js';
 
 export const FETCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 
@@ -21,11 +20,7 @@ export function assertFetchId(id: string): string {
  * id was a tenth of the in-process logger's CPU per fetch.
  */
 const pool = Buffer.alloc(4096);
-let poolAt: number;
-// Starts empty; in a process started from the start-up snapshot too, so no byte drawn at build is reused.
-refreshedAtStart(() => {
-  poolAt = pool.length;
-});
+let poolAt = pool.length; // starts empty: the first fetch id fills it
 
 /** `20261128T140311512-9f2c4e1a`: local wall time for people, 32 random bits for uniqueness. */
 export function generateFetchId(localTimestamp: string): string {

@@ -53,11 +53,6 @@ export interface StageLoggerOptions {
   /** Operational events. Default: `<localDir>/<stage>_events.jsonl` plus stderr at ROTATING_S3_LOG_LEVEL. */
   opsLog?: OpsLog;
   /**
-   * Takes the stage lock and returns its release. Default: the cross-process lock of local/lock.ts.
-   * Only for a process that is alone by construction (the start-up snapshot's warm-up) or tests.
-   */
-  lock?: (localDir: string, stage: string) => Promise<() => Promise<void>>;
-  /**
    * Milliseconds the stage lock is kept after a call, so a stream of in-process `logFetch` calls pays for
    * the lock and the state checkpoint once, not per fetch (each fetch is still appended and fsynced before
    * it resolves; the log, not the state file, is the record). Other processes wait for the lock meanwhile.
@@ -245,7 +240,7 @@ class DefaultStageLogger implements StageLogger {
         await this.fs.ensureDir(this.config.localDir).catch((cause) => {
           throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
         });
-        const release = await (this.options.lock ?? acquireStageLock)(this.config.localDir, this.config.stage);
+        const release = await acquireStageLock(this.config.localDir, this.config.stage);
         try {
           this.session = { state: await this.reconcile(), release, dirty: false };
         } catch (error) {

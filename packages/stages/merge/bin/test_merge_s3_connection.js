@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // test_merge_s3_connection: the checklist's connection test for the merge stage — credentials,
 // bucket, write/read/delete of a probe object, conditional writes, timezone, local directory.
-// Exit 0 only when every check passes. (runScript: `doctor` with ../stage.config.json.)
+// Exit 0 only when every check passes. (`doctor` of the stage in .., with ../stage.config.json.)
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
-const { runScript } = createRequire(import.meta.url)('@rotating-s3/core/cli');
-process.exitCode = await runScript(fileURLToPath(import.meta.url), process.argv.slice(2));
+const { runStageCli } = createRequire(import.meta.url)('@rotating-s3/core/cli');
+process.exitCode = await runStageCli(new URL('..', import.meta.url), ['doctor', ...process.argv.slice(2)], { name: 'test_merge_s3_connection' });
