@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * npm run bench — every figure is a ratio or a size measured side by side in this one run, on this machine:
- *   startup    `rotating-s3 log` (no rotation), from the bundle and from the start-up snapshot, vs `node -e ''`
+ *   startup    `log` (no rotation) through a stage bin and through the delegate, vs `node -e ''` and
+ *              `python3 -c 'import boto3'`, on this machine's Node and Node 24 (startup.mjs)
  *   inprocess  logger.logFetch with fsync per fetch vs a raw append+fsync loop of the same bytes
  *   rotation   one rotating `log` against daily objects of 1, 10, 100, 500 MB (BENCH_SIZES): bytes on the
  *              wire through a counting proxy in front of moto, wall time, peak RSS of the process
@@ -17,7 +18,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { applyUpload, createConsumer, createStageLogger, dailyObjectKey, fixedClock, serializeDailyObject, startupSnapshotArgs } from '@rotating-s3/core';
+import { applyUpload, createConsumer, createStageLogger, dailyObjectKey, fixedClock, serializeDailyObject } from '@rotating-s3/core';
+import { benchStartup } from './startup.mjs';
 import { CREDS, bucket, median, mib, s3, startCountingProxy, startMoto, table } from './lib.mjs';
 
 const run = promisify(execFile);
@@ -44,49 +46,9 @@ function payload(i, bytes) {
 
 try {
   if (sections.includes('startup')) {
-    const dir = mkdtempSync(join(work, 'startup-'));
-    const cfg = stageConfig(dir, 'unused-bucket');
-    const file = join(dir, 'p.json');
-    writeFileSync(file, JSON.stringify(payload(0, 1000)));
-    // Two environments. This machine's (CI's) sets NODE_EXTRA_CA_CERTS, which makes every Node process
-    // parse a CA bundle before it runs any code (~50 ms here): it inflates `node -e ''` and the CLI alike
-    // and hides the ratio. The figure that compares Node's start with ours is the one without it.
-    const env = { ...process.env, ...CREDS };
-    const clean = { ...env };
-    delete clean.NODE_EXTRA_CA_CERTS;
-    const environments = process.env.NODE_EXTRA_CA_CERTS ? { clean, machine: env } : { clean };
-    // What the delegate runs for a stage script: Node started from the CLI's snapshot, when built for it.
-    const snapshot = startupSnapshotArgs();
-    if (snapshot.length === 0) throw new Error('no start-up snapshot for this Node: run npm run build first');
-    const commands = {
-      bare: [process.execPath, ['-e', '']],
-      bin: [process.execPath, [BIN, 'log', '--config', cfg, '--payload-file', file]],
-      snapshot: [process.execPath, [...snapshot, BIN, 'log', '--config', cfg, '--payload-file', file]],
-    };
-    const times = Object.fromEntries(Object.keys(environments).map((e) => [e, { bare: [], bin: [], snapshot: [] }]));
-    for (let i = 0; i < 21; i++) {
-      for (const [envName, envValue] of Object.entries(environments)) {
-        for (const [name, [cmd, args]] of Object.entries(commands)) {
-          const t = performance.now();
-          await run(cmd, args, { env: envValue });
-          times[envName][name].push(performance.now() - t);
-        }
-      }
-    }
-    results.startup = {};
-    const rows = [];
-    for (const envName of Object.keys(environments)) {
-      const m = Object.fromEntries(Object.entries(times[envName]).map(([k, v]) => [k, median(v)]));
-      const r = { node_e_ms: m.bare, log_ms: m.bin, ratio: m.bin / m.bare, log_snapshot_ms: m.snapshot, snapshot_ratio: m.snapshot / m.bare };
-      results.startup[envName] = r;
-      const label = envName === 'clean' ? 'without NODE_EXTRA_CA_CERTS' : `as set here (NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS})`;
-      rows.push(
-        [`node -e '' — ${label}`, m.bare.toFixed(0), '1.00'],
-        ['node bin/rotating-s3.js log … (CommonJS bundle)', m.bin.toFixed(0), r.ratio.toFixed(2)],
-        ['node --snapshot-blob … bin/rotating-s3.js log … (what the delegate runs)', m.snapshot.toFixed(0), r.snapshot_ratio.toFixed(2)],
-      );
-    }
-    out.push(table('start-up: `log` of a 1 KB fetch, no rotation (median of 21, interleaved)', ['command', 'wall ms', 'ratio'], rows));
+    const startup = await benchStartup({ root, work, here });
+    results.startup = startup.results;
+    out.push(startup.out);
   }
 
   if (sections.includes('inprocess')) {

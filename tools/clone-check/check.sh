@@ -13,7 +13,15 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 sha="$(git -C "$repo" rev-parse "${1:-HEAD}")" || exit 2
 work="$(mktemp -d "${TMPDIR:-/tmp}/rs3-clone-check-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-export NX_CACHE_DIRECTORY="$work/nx-cache" # one cache, shared by both clones and by nothing else
+# Nx shares one cache (and its index) between every checkout of a repository, under ~/.nx/<repo id>/.
+# A private HOME gives the two clones such a cache of their own, as on a developer's machine, and keeps
+# this machine's real one out of it. npm's cache and python (pyenv shims read HOME) are kept as they are.
+export npm_config_cache="${npm_config_cache:-$(npm config get cache)}"
+ROTATING_S3_TEST_PYTHON="$("${ROTATING_S3_TEST_PYTHON:-python3}" -c 'import sys; print(sys.executable)')"
+export ROTATING_S3_TEST_PYTHON
+mkdir -m 700 "$work/home"
+export HOME="$work/home"
+unset NX_CACHE_DIRECTORY NX_WORKSPACE_DATA_DIRECTORY NX_PROJECT_GRAPH_CACHE_DIRECTORY
 export NX_DAEMON=false NX_NO_CLOUD=true
 failures=()
 fail() { failures+=("$1"); echo "clone-check: FAIL: $1" >&2; }

@@ -2,8 +2,7 @@
  * js-joda, loaded with require(). An ESM `import` of this large CommonJS bundle makes Node scan it for
  * named exports (cjs-module-lexer) at every start, ~35 ms of each CLI call; require() skips that scan.
  * The rest of the engine takes js-joda from here, and the timezone plugin is loaded here too, so both
- * share this one js-joda instance. (The start-up snapshot build swaps this module for one that bundles
- * the same packages: scripts/bundle-cli.mjs.)
+ * share this one js-joda instance.
  */
 import { createRequire } from 'node:module';
 import type * as Joda from '@js-joda/core';

@@ -27,7 +27,7 @@ const L = 0x4c; // 'L', the first byte of a link line
 /**
  * The packed zone `name` stands for, and the link line when `name` is an alias; undefined if unknown.
  * Searches the file's bytes and decodes only the lines found: a substring of one large decoded string
- * would keep all of it alive in js-joda's provider (and in the start-up snapshot).
+ * would keep all of it alive in js-joda's provider.
  */
 function findPacked(tzdb: Buffer, name: string): { version: string; zone: string; link?: string } | undefined {
   if (name === '' || /[|\n]/.test(name)) return undefined; // not a zone name, and it would confuse the search
@@ -60,12 +60,11 @@ function tzdbInstalledByHost(): boolean {
 }
 
 /**
- * Chooses where zones come from, now rather than at the first zone lookup (the start-up snapshot build
- * calls it, so the plugin is already in the heap a snapshot-started process begins with): the
- * application's tzdb if it installed one, else ours one zone at a time, else (no dist/tzdb.txt, running
- * from sources) the full plugin.
+ * Chooses where zones come from (at the first zone lookup, or earlier when called): the application's
+ * tzdb if it installed one, else ours one zone at a time, else (no dist/tzdb.txt, running from sources)
+ * the full plugin.
  */
-export function preloadZoneData(): 'subset' | 'full' {
+function preloadZoneData(): 'subset' | 'full' {
   if (provider !== 'none') return provider;
   if (tzdbInstalledByHost()) {
     provider = 'full';
