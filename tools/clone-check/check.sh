@@ -66,14 +66,21 @@ echo '{"matches":[{"match_id":"m-1"},{"match_id":"m-2"}]}' >"$payload"
 export ROTATING_S3_LOCAL_DIR="$local_dir" ROTATING_S3_FETCH_LIMIT=1000 AWS_REGION=us-east-1
 out="$(node "$moved/packages/stages/merge/bin/merge_rotating_s3.js" log --payload-file "$payload" --fetch-id moved-bin 2>&1)" ||
   fail "moved tree: the stage bin failed: $out"
-out="$(cd "$work" && node --input-type=module -e "
-  const stage = await import(process.argv[1]);
-  const payload = { matches: [{ match_id: 'm-3' }] };
-  await stage.logViaScript(payload, { fetchId: 'moved-delegate' });
-  const logger = stage.createLogger();
-  await logger.logFetch(payload, { fetchId: 'moved-in-process' });
-  await logger.close();
-" "$moved/packages/stages/merge/dist/index.js" 2>&1)" || fail "moved tree: the delegate or the in-process logger failed: $out"
+# The delegate (the stage bin as a child process) and the in-process logger, each in a pipeline process.
+for how in delegate in-process; do
+  out="$(cd "$work" && node --input-type=module -e "
+    const [stageModule, how] = process.argv.slice(1);
+    const stage = await import(stageModule);
+    const payload = { matches: [{ match_id: 'm-3' }] };
+    if (how === 'delegate') {
+      await stage.logViaScript(payload, { fetchId: 'moved-delegate' });
+    } else {
+      const logger = stage.createLogger();
+      await logger.logFetch(payload, { fetchId: 'moved-in-process' });
+      await logger.close();
+    }
+  " "$moved/packages/stages/merge/dist/index.js" "$how" 2>&1)" || fail "moved tree: the $how logging failed: $out"
+done
 log="$local_dir/merge_fetches.log"
 for id in moved-bin moved-delegate moved-in-process; do
   n="$(grep -c "^=== FETCH START: $id |" "$log" 2>/dev/null)"
