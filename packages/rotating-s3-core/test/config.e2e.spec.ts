@@ -40,12 +40,11 @@ describe('configuration errors from the CLI', () => {
 
   it("a stage package's own stage.config.json is validated: its bin refuses a hand-edited file, naming it", () => {
     const pkg = join(dir, 'stage-demo');
-    mkdirSync(join(pkg, 'bin'), { recursive: true });
-    writeFileSync(join(pkg, 'bin', 'demo_rotating_s3.js'), '');
+    mkdirSync(pkg, { recursive: true });
     writeFileSync(join(pkg, 'stage.config.json'), JSON.stringify({ stage: 'demo', fetchLimit: '3', bogus: 1, recordsPath: 'matches', localDir: join(pkg, 'logs') }));
-    // What the generated bin does (bin/<stage>_rotating_s3.js → runScript of the bundled CLI).
+    // What the generated bin does (bin/<stage>_rotating_s3.js → runStageCli of the bundled CLI).
     const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'cli.cjs');
-    const script = `require(${JSON.stringify(cli)}).runScript(${JSON.stringify(join(pkg, 'bin', 'demo_rotating_s3.js'))}, ['status', '--local', '--json']).then((c) => { process.exitCode = c; })`;
+    const script = `require(${JSON.stringify(cli)}).runStageCli(${JSON.stringify(pkg)}, ['status', '--local', '--json']).then((c) => { process.exitCode = c; })`;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
     expect(run.status, run.stderr).toBe(2);
     expect(run.stdout).toBe('');

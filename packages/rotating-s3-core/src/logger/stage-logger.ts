@@ -53,6 +53,11 @@ export interface StageLoggerOptions {
   /** Operational events. Default: `<localDir>/<stage>_events.jsonl` plus stderr at ROTATING_S3_LOG_LEVEL. */
   opsLog?: OpsLog;
   /**
+   * Takes the stage lock and returns its release. Default: the cross-process lock of local/lock.ts.
+   * For tests (e.g. a lock that reports itself lost); production always uses the default.
+   */
+  lock?: (localDir: string, stage: string) => Promise<() => Promise<void>>;
+  /**
    * Milliseconds the stage lock is kept after a call, so a stream of in-process `logFetch` calls pays for
    * the lock and the state checkpoint once, not per fetch (each fetch is still appended and fsynced before
    * it resolves; the log, not the state file, is the record). Other processes wait for the lock meanwhile.
@@ -240,7 +245,7 @@ class DefaultStageLogger implements StageLogger {
         await this.fs.ensureDir(this.config.localDir).catch((cause) => {
           throw localIo(`cannot create the local directory ${this.config.localDir}`, cause);
         });
-        const release = await acquireStageLock(this.config.localDir, this.config.stage);
+        const release = await (this.options.lock ?? acquireStageLock)(this.config.localDir, this.config.stage);
         try {
           this.session = { state: await this.reconcile(), release, dirty: false };
         } catch (error) {
