@@ -41,8 +41,7 @@ function toOptions(answers) {
       // A boolean without a schema default (forcePathStyle) stays unset unless answered yes.
       const on = value === true || value === 'true';
       if (on || schema.properties[key].default !== undefined) options[key] = on;
-    }
-    else options[key] = value;
+    } else options[key] = value;
   }
   return options;
 }
@@ -98,7 +97,10 @@ export default function (plop) {
         });
         const changes = (run.stdout ?? '').split('\n').filter((line) => /^(CREATE|UPDATE|DELETE) /.test(line));
         if (run.status !== 0) {
-          const message = `${run.stderr}\n${run.stdout}`.split('\n').map((line) => line.replace(/^\s*NX\s+/, '').trim()).find((line) => line !== '');
+          const message = `${run.stderr}\n${run.stdout}`
+            .split('\n')
+            .map((line) => line.replace(/^\s*NX\s+/, '').trim())
+            .find((line) => line !== '');
           throw new Error(message ?? `nx g @rotating-s3/generators:stage exited with ${run.status ?? run.signal}`);
         }
         if (changes.length) process.stdout.write(`${changes.join('\n')}\n`);

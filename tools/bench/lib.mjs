@@ -40,7 +40,15 @@ export async function startMoto() {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { endpoint, port, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch {} } };
+  return {
+    endpoint,
+    port,
+    stop: () => {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+    },
+  };
 }
 
 /** A TCP proxy in front of `targetPort` that counts bytes in each direction. */
@@ -48,8 +56,14 @@ export async function startCountingProxy(targetPort) {
   const counts = { up: 0, down: 0 };
   const server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');
-    client.on('data', (d) => { counts.up += d.length; upstream.write(d); });
-    upstream.on('data', (d) => { counts.down += d.length; client.write(d); });
+    client.on('data', (d) => {
+      counts.up += d.length;
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      counts.down += d.length;
+      client.write(d);
+    });
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
     client.on('error', () => upstream.destroy());
@@ -57,11 +71,26 @@ export async function startCountingProxy(targetPort) {
   });
   const port = await freePort();
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  return { endpoint: `http://127.0.0.1:${port}`, counts, reset() { counts.up = 0; counts.down = 0; }, close: () => server.close() };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    counts,
+    reset() {
+      counts.up = 0;
+      counts.down = 0;
+    },
+    close: () => server.close(),
+  };
 }
 
 export function s3(endpoint) {
-  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }
 
 export async function bucket(client, name) {

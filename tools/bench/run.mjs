@@ -12,7 +12,20 @@
  * Prints tables and writes docs/bench/results.json. Not part of the test run.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +40,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const BIN = join(root, 'packages', 'rotating-s3-core', 'bin', 'rotating-s3.js');
 const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['startup', 'inprocess', 'rotation', 'consumer', 'peers'];
-const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version }, at: new Date().toISOString() };
+const results = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+  at: new Date().toISOString(),
+};
 const out = [];
 const work = mkdtempSync(join(tmpdir(), 'rs3-bench-'));
 const moto = await startMoto();
@@ -35,7 +51,19 @@ const client = s3(moto.endpoint);
 
 function stageConfig(dir, bucketName, extra = {}) {
   const file = join(dir, 'stage.json');
-  writeFileSync(file, JSON.stringify({ stage: 'bench', bucket: bucketName, localDir: join(dir, 'local'), fetchLimit: 100000, timezone: 'America/New_York', recordsPath: '/matches', forcePathStyle: true, ...extra }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      stage: 'bench',
+      bucket: bucketName,
+      localDir: join(dir, 'local'),
+      fetchLimit: 100000,
+      timezone: 'America/New_York',
+      recordsPath: '/matches',
+      forcePathStyle: true,
+      ...extra,
+    }),
+  );
   return file;
 }
 
@@ -58,7 +86,17 @@ try {
     const ROUNDS = Number(process.env.BENCH_INPROC_ROUNDS ?? 15);
     const PER_ROUND = 200;
     const body = payload(0, 10_000);
-    const config = (localDir) => ({ stage: 'bench', bucket: 'unused-bucket', prefix: '', localDir: join(dir, localDir), fetchLimit: 1_000_000, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: undefined, forcePathStyle: true });
+    const config = (localDir) => ({
+      stage: 'bench',
+      bucket: 'unused-bucket',
+      prefix: '',
+      localDir: join(dir, localDir),
+      fetchLimit: 1_000_000,
+      timezone: 'America/New_York',
+      recordsPath: '/matches',
+      recordIdField: undefined,
+      forcePathStyle: true,
+    });
     const logger = createStageLogger(config('local'), { opsLog: { event() {} } });
     const grouped = createStageLogger(config('grouped'), { opsLog: { event() {} }, syncEveryMs: 50 });
     await logger.logFetch(body);
@@ -105,16 +143,25 @@ try {
     await grouped.close();
     const m = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
     results.inprocess = {
-      rounds: ROUNDS, fetches_per_round: PER_ROUND, fetch_bytes: block.length, per_s: m,
-      ratio_vs_raw: ratio('logger'), held_fd_ratio_vs_raw: ratio('raw_held_fd_write_fdatasync'), group_commit_ratio_vs_raw: ratio('logger_group_commit_50ms'),
+      rounds: ROUNDS,
+      fetches_per_round: PER_ROUND,
+      fetch_bytes: block.length,
+      per_s: m,
+      ratio_vs_raw: ratio('logger'),
+      held_fd_ratio_vs_raw: ratio('raw_held_fd_write_fdatasync'),
+      group_commit_ratio_vs_raw: ratio('logger_group_commit_50ms'),
     };
     out.push(
-      table(`in-process logging, ${(block.length / 1024).toFixed(1)} KiB fetches, fsync per fetch (${ROUNDS} interleaved rounds of ${PER_ROUND} after a warm-up round; medians)`, ['writer', 'fetches/s', 'ratio to raw'], [
-        ['raw loop: open O_APPEND + write + fsync + close', m.raw_open_write_fsync_close.toFixed(0), '1.00'],
-        ['raw loop: one open fd, write + fdatasync', m.raw_held_fd_write_fdatasync.toFixed(0), results.inprocess.held_fd_ratio_vs_raw.toFixed(2)],
-        ['logger.logFetch (fdatasync before it resolves)', m.logger.toFixed(0), results.inprocess.ratio_vs_raw.toFixed(2)],
-        ['logger.logFetch, group commit (syncEveryMs 50)', m.logger_group_commit_50ms.toFixed(0), results.inprocess.group_commit_ratio_vs_raw.toFixed(2)],
-      ]),
+      table(
+        `in-process logging, ${(block.length / 1024).toFixed(1)} KiB fetches, fsync per fetch (${ROUNDS} interleaved rounds of ${PER_ROUND} after a warm-up round; medians)`,
+        ['writer', 'fetches/s', 'ratio to raw'],
+        [
+          ['raw loop: open O_APPEND + write + fsync + close', m.raw_open_write_fsync_close.toFixed(0), '1.00'],
+          ['raw loop: one open fd, write + fdatasync', m.raw_held_fd_write_fdatasync.toFixed(0), results.inprocess.held_fd_ratio_vs_raw.toFixed(2)],
+          ['logger.logFetch (fdatasync before it resolves)', m.logger.toFixed(0), results.inprocess.ratio_vs_raw.toFixed(2)],
+          ['logger.logFetch, group commit (syncEveryMs 50)', m.logger_group_commit_50ms.toFixed(0), results.inprocess.group_commit_ratio_vs_raw.toFixed(2)],
+        ],
+      ),
     );
   }
 
@@ -130,9 +177,21 @@ try {
       // A valid daily object of about `size` MB: uploads of 25 fetches of ~10 KB.
       let object;
       let n = 0;
-      const fetchData = (i) => ({ fetch_id: `seed-${i}`, fetch_number: i + 1, timestamp: `${date}T08:00:00.000-05:00`, records: 100, data: payload(i, 10_000) });
+      const fetchData = (i) => ({
+        fetch_id: `seed-${i}`,
+        fetch_number: i + 1,
+        timestamp: `${date}T08:00:00.000-05:00`,
+        records: 100,
+        data: payload(i, 10_000),
+      });
       while (n * 10_400 < size * 1024 * 1024) {
-        object = applyUpload(object, { stage: 'bench', timezone: 'America/New_York', date, uploadTimestamp: `${date}T08:00:00.000-05:00`, fetches: Array.from({ length: 25 }, (_, k) => fetchData(n + k)) }).object;
+        object = applyUpload(object, {
+          stage: 'bench',
+          timezone: 'America/New_York',
+          date,
+          uploadTimestamp: `${date}T08:00:00.000-05:00`,
+          fetches: Array.from({ length: 25 }, (_, k) => fetchData(n + k)),
+        }).object;
         n += 25;
       }
       let text = serializeDailyObject(object);
@@ -150,9 +209,19 @@ try {
       // Peak RSS through GNU time: a child forked from this (large) process would report this
       // process's pages in its own ru_maxrss; time is small, so what it reports is the CLI alone.
       const timed = existsSync('/usr/bin/time');
-      const { stdout, stderr } = await run(timed ? '/usr/bin/time' : process.execPath, [...(timed ? ['-f', 'maxrss=%M', process.execPath] : []), BIN, 'log', '--config', cfg, '--payload-file', file, '--now', `${date}T12:00:00-05:00`], {
-        env: { ...process.env, ...CREDS, AWS_ENDPOINT_URL_S3: proxy.endpoint, ROTATING_S3_COMPLETE_GUARD: 'lease', ...(timed ? {} : { NODE_OPTIONS: `--require=${join(here, 'maxrss.cjs')}`, BENCH_RSS_FILE: rssFile }) },
-      });
+      const { stdout, stderr } = await run(
+        timed ? '/usr/bin/time' : process.execPath,
+        [...(timed ? ['-f', 'maxrss=%M', process.execPath] : []), BIN, 'log', '--config', cfg, '--payload-file', file, '--now', `${date}T12:00:00-05:00`],
+        {
+          env: {
+            ...process.env,
+            ...CREDS,
+            AWS_ENDPOINT_URL_S3: proxy.endpoint,
+            ROTATING_S3_COMPLETE_GUARD: 'lease',
+            ...(timed ? {} : { NODE_OPTIONS: `--require=${join(here, 'maxrss.cjs')}`, BENCH_RSS_FILE: rssFile }),
+          },
+        },
+      );
       if (timed) writeFileSync(rssFile, /maxrss=(\d+)/.exec(stderr)?.[1] ?? '0');
       const wall = performance.now() - t;
       const r = JSON.parse(stdout);
@@ -160,13 +229,36 @@ try {
       const newData = readFileSync(file).length;
       const wire = proxy.counts.up + proxy.counts.down;
       const rss = Number(readFileSync(rssFile, 'utf8')) / 1024;
-      const row = { daily_mb: Number(mib(dailyBytes)), new_data_bytes: newData, wire_bytes: wire, wire_over_new: wire / newData, budget_bytes: 1.3 * newData + 256 * 1024, wall_ms: wall, peak_rss_mb: rss, upload_sequence: r.upload_sequence };
+      const row = {
+        daily_mb: Number(mib(dailyBytes)),
+        new_data_bytes: newData,
+        wire_bytes: wire,
+        wire_over_new: wire / newData,
+        budget_bytes: 1.3 * newData + 256 * 1024,
+        wall_ms: wall,
+        peak_rss_mb: rss,
+        upload_sequence: r.upload_sequence,
+      };
       results.rotation.push(row);
-      rows.push([mib(dailyBytes), (newData / 1024).toFixed(1), (wire / 1024).toFixed(1), (row.budget_bytes / 1024).toFixed(0), wire <= row.budget_bytes ? 'yes' : 'NO', wall.toFixed(0), rss.toFixed(0)]);
+      rows.push([
+        mib(dailyBytes),
+        (newData / 1024).toFixed(1),
+        (wire / 1024).toFixed(1),
+        (row.budget_bytes / 1024).toFixed(0),
+        wire <= row.budget_bytes ? 'yes' : 'NO',
+        wall.toFixed(0),
+        rss.toFixed(0),
+      ]);
       await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: '' })).catch(() => undefined);
     }
     proxy.close();
-    out.push(table('one rotating `log` (10 KB fetch) by daily object size — bytes through a counting proxy in front of moto', ['daily MiB', 'new KiB', 'wire KiB', 'budget KiB (1.3×new+256)', 'within', 'wall ms', 'peak RSS MiB'], rows));
+    out.push(
+      table(
+        'one rotating `log` (10 KB fetch) by daily object size — bytes through a counting proxy in front of moto',
+        ['daily MiB', 'new KiB', 'wire KiB', 'budget KiB (1.3×new+256)', 'within', 'wall ms', 'peak RSS MiB'],
+        rows,
+      ),
+    );
   }
 
   if (sections.includes('consumer')) {
@@ -179,15 +271,34 @@ try {
     const lastDay = '2026-11-28';
     const days = Array.from({ length: DAYS }, (_, d) => new Date(Date.parse(`${lastDay}T12:00:00Z`) - (DAYS - 1 - d) * 86_400_000).toISOString().slice(0, 10));
     const batch = (date, u) => ({
-      stage: 'bench', timezone: 'America/New_York', date, uploadTimestamp: `${date}T11:00:00.000-05:00`,
+      stage: 'bench',
+      timezone: 'America/New_York',
+      date,
+      uploadTimestamp: `${date}T11:00:00.000-05:00`,
       fetches: Array.from({ length: FETCHES }, (_, f) => {
         const n = u * FETCHES + f + 1;
-        return { fetch_id: `${date}-${n}`, fetch_number: n, timestamp: `${date}T10:00:00.000-05:00`, records: 20, data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: RECORD })) } };
+        return {
+          fetch_id: `${date}-${n}`,
+          fetch_number: n,
+          timestamp: `${date}T10:00:00.000-05:00`,
+          records: 20,
+          data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: RECORD })) },
+        };
       }),
     });
     const uploadBytes = Buffer.byteLength(JSON.stringify(batch(lastDay, 0)));
     const uploadsPerDay = Math.max(1, Math.round((HISTORY_MIB * 1024 * 1024) / DAYS / uploadBytes));
-    const stageOf = (name) => ({ stage: 'bench', bucket: name, prefix: 'logs', localDir: join(work, `consumer-${name}-local`), fetchLimit: FETCHES, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', forcePathStyle: true });
+    const stageOf = (name) => ({
+      stage: 'bench',
+      bucket: name,
+      prefix: 'logs',
+      localDir: join(work, `consumer-${name}-local`),
+      fetchLimit: FETCHES,
+      timezone: 'America/New_York',
+      recordsPath: '/matches',
+      recordIdField: 'match_id',
+      forcePathStyle: true,
+    });
     /** Uploads a daily object; returns its size. */
     const put = async (config, date, object) => {
       const body = serializeDailyObject(object);
@@ -197,7 +308,10 @@ try {
     // The history stage is consumed as it grows, one run per day at the end of that day (steady state:
     // record ids are remembered by the day they were received, for the retention window).
     const setups = {};
-    for (const [kind, uploads] of [['history', uploadsPerDay], ['empty', 0]]) {
+    for (const [kind, uploads] of [
+      ['history', uploadsPerDay],
+      ['empty', 0],
+    ]) {
       const config = stageOf(await bucket(client, `consumer-${kind}`));
       const stateDir = join(work, `consumer-${kind}-state`);
       const consumerOn = (date) => createConsumer({ config, consumer: 'bench', stateDir, clock: fixedClock(`${date}T23:00:00-05:00`), s3Client: client });
@@ -212,7 +326,15 @@ try {
         const daily = await timedConsumerRun(consumerOn(date));
         first = { ms: first.ms + daily.ms, s3_bytes: first.s3_bytes + daily.s3_bytes, records: first.records + daily.records };
       }
-      setups[kind] = { config, objects, bytes, consumer: consumerOn(lastDay), stateFile: join(stateDir, 'bench_processed_fetch_ids.json'), first, next: objects.get(lastDay) ? uploads : 0 };
+      setups[kind] = {
+        config,
+        objects,
+        bytes,
+        consumer: consumerOn(lastDay),
+        stateFile: join(stateDir, 'bench_processed_fetch_ids.json'),
+        first,
+        next: objects.get(lastDay) ? uploads : 0,
+      };
     }
     // Three rounds: each appends 100 fetches (4 uploads of 25) to today's object of both stages.
     const runs = { history: [], empty: [] };
@@ -232,11 +354,23 @@ try {
     };
     const h = pick('history');
     const e = pick('empty');
-    results.consumer = { history_mib: setups.history.bytes / 1024 / 1024, history_records: setups.history.first.records, daily_runs_total: setups.history.first, runs, ratio: h.ms / e.ms };
-    out.push(table(`consumer: one run that finds 100 new fetches (2000 records), median of 3 (history: ${mib(setups.history.bytes)} MiB in ${DAYS} daily objects, ${setups.history.first.records} records, consumed by one run a day, ${(setups.history.first.ms / 1000).toFixed(1)} s in all)`, ['history', 'wall ms', 'S3 bytes read', 'records', 'processed-ID file', 'ratio'], [
-      [`${mib(setups.history.bytes)} MiB`, h.ms.toFixed(0), String(h.s3_bytes), String(h.records), `${mib(h.state_bytes)} MiB`, (h.ms / e.ms).toFixed(2)],
-      ['none', e.ms.toFixed(0), String(e.s3_bytes), String(e.records), `${mib(e.state_bytes)} MiB`, '1.00'],
-    ]));
+    results.consumer = {
+      history_mib: setups.history.bytes / 1024 / 1024,
+      history_records: setups.history.first.records,
+      daily_runs_total: setups.history.first,
+      runs,
+      ratio: h.ms / e.ms,
+    };
+    out.push(
+      table(
+        `consumer: one run that finds 100 new fetches (2000 records), median of 3 (history: ${mib(setups.history.bytes)} MiB in ${DAYS} daily objects, ${setups.history.first.records} records, consumed by one run a day, ${(setups.history.first.ms / 1000).toFixed(1)} s in all)`,
+        ['history', 'wall ms', 'S3 bytes read', 'records', 'processed-ID file', 'ratio'],
+        [
+          [`${mib(setups.history.bytes)} MiB`, h.ms.toFixed(0), String(h.s3_bytes), String(h.records), `${mib(h.state_bytes)} MiB`, (h.ms / e.ms).toFixed(2)],
+          ['none', e.ms.toFixed(0), String(e.s3_bytes), String(e.records), `${mib(e.state_bytes)} MiB`, '1.00'],
+        ],
+      ),
+    );
   }
 
   if (sections.includes('peers')) {
@@ -250,7 +384,11 @@ try {
       const t = performance.now();
       let crashed = '';
       await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'throughput'], { env, maxBuffer: 64 * 1024 * 1024 }).catch((error) => {
-        crashed = String(error.stderr ?? error.message).trim().split('\n').find((l) => /Error/.test(l)) ?? 'exited non-zero';
+        crashed =
+          String(error.stderr ?? error.message)
+            .trim()
+            .split('\n')
+            .find((l) => /Error/.test(l)) ?? 'exited non-zero';
       });
       // Done means: every fetch readable in S3 (peers upload in the background), or no progress for 30 s.
       let inS3 = await countIds(name);
@@ -262,15 +400,37 @@ try {
       const wall = performance.now() - t;
       // Durability: kill -9 after ~1.5 s of logging, then count acknowledged fetches that survived.
       const killName = await bucket(client, `kill-${peer}`.replace(/[^a-z0-9-]/g, '-'));
-      const acked = await runAndKill(join(here, 'peers', `${peer}.mjs`), { ...env, BENCH_BUCKET: killName, BENCH_DIR: mkdtempSync(join(work, `kill-${peer}-`)) }, 1500);
-      if (peer === 'rotating-s3') await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'recover'], { env: { ...env, BENCH_BUCKET: killName, BENCH_DIR: acked.dir } });
+      const acked = await runAndKill(
+        join(here, 'peers', `${peer}.mjs`),
+        { ...env, BENCH_BUCKET: killName, BENCH_DIR: mkdtempSync(join(work, `kill-${peer}-`)) },
+        1500,
+      );
+      if (peer === 'rotating-s3')
+        await run(process.execPath, [join(here, 'peers', `${peer}.mjs`), 'recover'], { env: { ...env, BENCH_BUCKET: killName, BENCH_DIR: acked.dir } });
       const survived = await countIds(killName);
       const lost = acked.ids.filter((id) => !survived.has(id)).length;
-      const row = { peer, fetches: N, wall_s: wall / 1000, fetches_per_s: inS3.size / (wall / 1000), in_s3: inS3.size, kill_acked: acked.ids.length, kill_lost: lost, crashed };
+      const row = {
+        peer,
+        fetches: N,
+        wall_s: wall / 1000,
+        fetches_per_s: inS3.size / (wall / 1000),
+        in_s3: inS3.size,
+        kill_acked: acked.ids.length,
+        kill_lost: lost,
+        crashed,
+      };
       results.peers.push(row);
-      rows.push([peer, (wall / 1000).toFixed(1), row.fetches_per_s.toFixed(0), `${inS3.size}/${N}${crashed ? ` (crashed: ${crashed.slice(0, 60)})` : ''}`, `${lost} of ${acked.ids.length} acknowledged`]);
+      rows.push([
+        peer,
+        (wall / 1000).toFixed(1),
+        row.fetches_per_s.toFixed(0),
+        `${inS3.size}/${N}${crashed ? ` (crashed: ${crashed.slice(0, 60)})` : ''}`,
+        `${lost} of ${acked.ids.length} acknowledged`,
+      ]);
     }
-    out.push(table(`peers: ${N} fetches of 10 KB into the same moto server`, ['logger', 'wall s', 'fetches/s in S3', 'in S3 after close', 'lost on kill -9'], rows));
+    out.push(
+      table(`peers: ${N} fetches of 10 KB into the same moto server`, ['logger', 'wall s', 'fetches/s in S3', 'in S3 after close', 'lost on kill -9'], rows),
+    );
   }
 } finally {
   moto.stop();
@@ -291,7 +451,13 @@ console.log(out.join('\n'));
 console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memory_gib} GiB, Node ${results.machine.node}`);
 mkdirSync(join(root, 'docs', 'bench'), { recursive: true });
 const jsonFile = join(root, 'docs', 'bench', 'results.json');
-const previous = (() => { try { return JSON.parse(readFileSync(jsonFile, 'utf8')); } catch { return {}; } })();
+const previous = (() => {
+  try {
+    return JSON.parse(readFileSync(jsonFile, 'utf8'));
+  } catch {
+    return {};
+  }
+})();
 writeFileSync(jsonFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log(`written: ${jsonFile}`);
 

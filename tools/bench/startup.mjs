@@ -27,7 +27,9 @@ function timed(command, args, env, cwd) {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(performance.now() - started) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim()}`)),
+    );
   });
 }
 
@@ -92,7 +94,9 @@ export async function benchStartup({ root, work, here }) {
       if (envName === 'clean') {
         Object.assign(commands, {
           esm: () => timed(node.path, [esmCli, stageModule.replace(/dist[/\\]index\.js$/, ''), 'log', '--payload-file', payloadFile], env),
-          ...(hasCompileCache ? { no_cache: () => timed(node.path, [stageBin, 'log', '--payload-file', payloadFile], { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }) } : {}),
+          ...(hasCompileCache
+            ? { no_cache: () => timed(node.path, [stageBin, 'log', '--payload-file', payloadFile], { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }) }
+            : {}),
           full_tzdb: () => timed(node.path, ['-e', "require('@js-joda/core'); require('@js-joda/timezone')"], env, join(root, 'packages', 'rotating-s3-core')),
           aws_sdk: () => timed(node.path, ['-e', "require('@aws-sdk/client-s3')"], env, join(root, 'packages', 'rotating-s3-core')),
         });
@@ -135,6 +139,10 @@ export async function benchStartup({ root, work, here }) {
       if (times.aws_sdk) rows.push(['', '', '(avoided: loading the AWS SDK)', ms.aws_sdk.toFixed(0), ratio('aws_sdk', 'node_e').toFixed(2), '']);
     }
   }
-  const out = table(`start-up: \`log\` of a 1 KB fetch, no rotation (median of ${ROUNDS} interleaved rounds; ratios are medians of per-round ratios)`, ['Node', 'environment', 'command', 'wall ms', "× node -e ''", '× import boto3'], rows);
+  const out = table(
+    `start-up: \`log\` of a 1 KB fetch, no rotation (median of ${ROUNDS} interleaved rounds; ratios are medians of per-round ratios)`,
+    ['Node', 'environment', 'command', 'wall ms', "× node -e ''", '× import boto3'],
+    rows,
+  );
   return { results, out };
 }

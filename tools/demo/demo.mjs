@@ -55,7 +55,23 @@ const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, c
 await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 
 const configFile = join(out, 'merge.config.json');
-writeFileSync(configFile, JSON.stringify({ stage: 'merge', bucket: BUCKET, prefix: 'logs/merge', localDir: join(out, 'local'), fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id' }, null, 2));
+writeFileSync(
+  configFile,
+  JSON.stringify(
+    {
+      stage: 'merge',
+      bucket: BUCKET,
+      prefix: 'logs/merge',
+      localDir: join(out, 'local'),
+      fetchLimit: 25,
+      timezone: 'America/New_York',
+      recordsPath: '/matches',
+      recordIdField: 'match_id',
+    },
+    null,
+    2,
+  ),
+);
 console.log(`embedded S3 (s3rver) at ${endpoint}, bucket ${BUCKET}; stage "merge", fetchLimit 25, America/New_York`);
 console.log(`logging ${FETCHES} fetches from 23:45 local time, one every 30 s (simulated with --now)\n`);
 
@@ -73,7 +89,9 @@ try {
     for (const u of r.uploads) notes.push(`uploaded ${u.fetches} fetches as upload #${u.upload_sequence} of ${u.key}`);
     if (r.upload_error) notes.push(`upload failed: ${r.upload_error.message}`);
     if (notes.length > 0 || i % 10 === 0) {
-      console.log(`${r.timestamp}  ${r.date} fetch #${String(r.fetch_number).padStart(2)}  records=${r.records}  pending=${r.pending}${notes.length ? `  ← ${notes.join('; ')}` : ''}`);
+      console.log(
+        `${r.timestamp}  ${r.date} fetch #${String(r.fetch_number).padStart(2)}  records=${r.records}  pending=${r.pending}${notes.length ? `  ← ${notes.join('; ')}` : ''}`,
+      );
     }
   }
   const last = new Date(start + FETCHES * 30_000).toISOString();
@@ -89,7 +107,9 @@ try {
     const obj = JSON.parse(text);
     const m = obj.daily_metadata;
     const numbers = obj.uploads.flatMap((u) => u.fetch_data.map((f) => f.fetch_number));
-    console.log(`  s3://${BUCKET}/${Key}: ${m.total_uploads_today} uploads, ${m.total_fetches_today} fetches (numbers ${numbers[0]}..${numbers.at(-1)}), ${m.total_records_today} records`);
+    console.log(
+      `  s3://${BUCKET}/${Key}: ${m.total_uploads_today} uploads, ${m.total_fetches_today} fetches (numbers ${numbers[0]}..${numbers.at(-1)}), ${m.total_records_today} records`,
+    );
     writeFileSync(join(out, 'daily-objects', Key.split('/').pop()), JSON.stringify(obj, null, 2));
   }
   console.log(`\nwhere to look:

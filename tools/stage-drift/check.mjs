@@ -49,14 +49,20 @@ try {
   process.exit(1);
 }
 for (const change of tree.listChanges()) {
-  const verb = { CREATE: 'missing (the generator creates it)', UPDATE: 'differs from the generator output', DELETE: 'is deleted by the generator' }[change.type];
+  const verb = { CREATE: 'missing (the generator creates it)', UPDATE: 'differs from the generator output', DELETE: 'is deleted by the generator' }[
+    change.type
+  ];
   problems.push(`drift: ${change.path} ${verb}`);
 }
 
 /** Files under packages/stages that git would commit (tracked or not ignored), else a walk without build output. */
 function filesUnderStages() {
   try {
-    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', STAGES_DIR], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', STAGES_DIR], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return [...new Set(out.split('\0').filter(Boolean))].filter((f) => existsSync(join(root, f)));
   } catch {
     const files = [];
@@ -79,12 +85,15 @@ for (const file of filesUnderStages()) {
 const stageNames = new Set(JSON.parse(readFileSync(join(root, 'stages.config.json'), 'utf8')).stages.map((s) => s.stage));
 for (const ref of JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')).references ?? []) {
   const match = /^\.\/packages\/stages\/([^/]+)\//.exec(ref.path);
-  if (match && !stageNames.has(match[1])) problems.push(`drift: tsconfig.build.json references ${ref.path}, but stage "${match[1]}" is not in stages.config.json`);
+  if (match && !stageNames.has(match[1]))
+    problems.push(`drift: tsconfig.build.json references ${ref.path}, but stage "${match[1]}" is not in stages.config.json`);
 }
 
 if (problems.length) {
   for (const problem of problems) console.error(problem);
-  console.error(`check:stages: ${problems.length} problem(s); regenerate with npm run sync:stages (after editing stages.config.json or generators/nx-plugin/src/stage/files)`);
+  console.error(
+    `check:stages: ${problems.length} problem(s); regenerate with npm run sync:stages (after editing stages.config.json or generators/nx-plugin/src/stage/files)`,
+  );
   process.exit(1);
 }
 const stages = [...stageNames].join(', ');

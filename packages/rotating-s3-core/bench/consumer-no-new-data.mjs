@@ -26,10 +26,27 @@ const RECORDS = 20;
 const LAST_DAY = LocalDate.parse('2026-11-28');
 
 const { endpoint, stop } = await s3Endpoint();
-const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+const client = new S3Client({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
 const dir = mkdtempSync(join(tmpdir(), 'rs3-consumer-history-'));
 const bucket = `bench-history-${Date.now().toString(36)}`;
-const config = { stage: 'bench', bucket, prefix: 'logs/bench', localDir: join(dir, 'local'), fetchLimit: FETCHES, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', forcePathStyle: true };
+const config = {
+  stage: 'bench',
+  bucket,
+  prefix: 'logs/bench',
+  localDir: join(dir, 'local'),
+  fetchLimit: FETCHES,
+  timezone: 'America/New_York',
+  recordsPath: '/matches',
+  recordIdField: 'match_id',
+  forcePathStyle: true,
+};
 try {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   let bytes = 0;
@@ -55,7 +72,8 @@ try {
   const grown = applyUpload(objects.get(today), batch(today, UPLOADS)).object;
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: dailyObjectKey(config.prefix, config.stage, today), Body: serializeDailyObject(grown) }));
   figures.one_new_upload = await timed(consumer);
-  for (const [name, f] of Object.entries(figures)) console.log(`${name.padEnd(15)} ${f.ms.toFixed(0).padStart(6)} ms  ${String(f.s3_bytes).padStart(10)} S3 bytes  ${String(f.records).padStart(7)} records`);
+  for (const [name, f] of Object.entries(figures))
+    console.log(`${name.padEnd(15)} ${f.ms.toFixed(0).padStart(6)} ms  ${String(f.s3_bytes).padStart(10)} S3 bytes  ${String(f.records).padStart(7)} records`);
   console.log(JSON.stringify({ bench: 'consumer-no-new-data', days: DAYS, history_mib: Number((bytes / 1024 / 1024).toFixed(1)), records: total, ...figures }));
 } finally {
   rmSync(dir, { recursive: true, force: true });

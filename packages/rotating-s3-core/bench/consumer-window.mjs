@@ -31,28 +31,69 @@ const RECORD = 'x'.repeat(440);
 const lastDay = '2026-11-28';
 const days = Array.from({ length: DAYS }, (_, d) => new Date(Date.parse(`${lastDay}T12:00:00Z`) - (DAYS - 1 - d) * 86_400_000).toISOString().slice(0, 10));
 const batch = (date, u) => ({
-  stage: 'bench', timezone: 'America/New_York', date, uploadTimestamp: `${date}T11:00:00.000-05:00`,
+  stage: 'bench',
+  timezone: 'America/New_York',
+  date,
+  uploadTimestamp: `${date}T11:00:00.000-05:00`,
   fetches: Array.from({ length: FETCHES }, (_, f) => {
     const n = u * FETCHES + f + 1;
-    return { fetch_id: `${date}-${n}`, fetch_number: n, timestamp: `${date}T10:00:00.000-05:00`, records: 20, data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: RECORD })) } };
+    return {
+      fetch_id: `${date}-${n}`,
+      fetch_number: n,
+      timestamp: `${date}T10:00:00.000-05:00`,
+      records: 20,
+      data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: RECORD })) },
+    };
   }),
 });
 const uploadsPerDay = Math.max(1, Math.round((MIB * 1024 * 1024) / DAYS / Buffer.byteLength(JSON.stringify(batch(lastDay, 0)))));
 
 const moto = await startMoto();
-const client = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+const client = new S3Client({
+  endpoint: moto.endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
 const work = mkdtempSync(join(tmpdir(), 'rs3-consumer-window-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const dirBytes = (dir) => readdirSync(dir).filter((f) => !f.endsWith('.lock') && !f.endsWith('-lock')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+const dirBytes = (dir) =>
+  readdirSync(dir)
+    .filter((f) => !f.endsWith('.lock') && !f.endsWith('-lock'))
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 
 try {
   const stages = {};
-  for (const [kind, uploads] of [['history', uploadsPerDay], ['empty', 0]]) {
+  for (const [kind, uploads] of [
+    ['history', uploadsPerDay],
+    ['empty', 0],
+  ]) {
     const bucket = `window-${kind}-${Date.now().toString(36)}`;
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const config = { stage: 'bench', bucket, prefix: 'logs', localDir: join(work, `${kind}-local`), fetchLimit: FETCHES, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', forcePathStyle: true };
+    const config = {
+      stage: 'bench',
+      bucket,
+      prefix: 'logs',
+      localDir: join(work, `${kind}-local`),
+      fetchLimit: FETCHES,
+      timezone: 'America/New_York',
+      recordsPath: '/matches',
+      recordIdField: 'match_id',
+      forcePathStyle: true,
+    };
     const stateDir = join(work, `${kind}-state`);
-    const consumerOn = (date) => createConsumer({ config, consumer: 'bench', stateDir, clock: fixedClock(`${date}T23:00:00-05:00`), s3Client: client, retentionDays: RETENTION, readLocal: false });
+    const consumerOn = (date) =>
+      createConsumer({
+        config,
+        consumer: 'bench',
+        stateDir,
+        clock: fixedClock(`${date}T23:00:00-05:00`),
+        s3Client: client,
+        retentionDays: RETENTION,
+        readLocal: false,
+      });
     const objects = new Map();
     let bytes = 0;
     for (const date of kind === 'history' ? days : []) {
@@ -73,7 +114,9 @@ try {
       let object = s.objects.get(lastDay);
       for (let u = 0; u < 4; u++) object = applyUpload(object, batch(lastDay, s.next++)).object;
       s.objects.set(lastDay, object);
-      await client.send(new PutObjectCommand({ Bucket: s.config.bucket, Key: dailyObjectKey(s.config.prefix, s.config.stage, lastDay), Body: serializeDailyObject(object) }));
+      await client.send(
+        new PutObjectCommand({ Bucket: s.config.bucket, Key: dailyObjectKey(s.config.prefix, s.config.stage, lastDay), Body: serializeDailyObject(object) }),
+      );
       const started = performance.now();
       let records = 0;
       await s.consumerOn(lastDay).run(() => void records++);
@@ -83,7 +126,9 @@ try {
   const h = median(runs.history.map((r) => r.ms));
   const e = median(runs.empty.map((r) => r.ms));
   console.log(`history ${(stages.history.bytes / 2 ** 20).toFixed(0)} MiB, retention ${RETENTION} days`);
-  console.log(`daily:    100 new fetches: ${h.toFixed(0)} ms on the history vs ${e.toFixed(0)} ms on none (${(h / e).toFixed(2)}x); runs ${runs.history.map((r) => r.ms.toFixed(0)).join('/')} vs ${runs.empty.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${(dirBytes(stages.history.stateDir) / 2 ** 20).toFixed(1)} MiB`);
+  console.log(
+    `daily:    100 new fetches: ${h.toFixed(0)} ms on the history vs ${e.toFixed(0)} ms on none (${(h / e).toFixed(2)}x); runs ${runs.history.map((r) => r.ms.toFixed(0)).join('/')} vs ${runs.empty.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${(dirBytes(stages.history.stateDir) / 2 ** 20).toFixed(1)} MiB`,
+  );
 
   // Catch-up: a new consumer reads the whole history in one run, in a child process (peak RSS).
   const rssFile = join(work, 'rss');
@@ -97,12 +142,27 @@ try {
     await createConsumer({ config, consumer: 'catchup', stateDir: ${JSON.stringify(join(work, 'catchup-state'))}, clock: fixedClock('${lastDay}T23:00:00-05:00'), s3Client: client, retentionDays: ${RETENTION}, readLocal: false }).run(() => void records++, { commitIntervalMs: Infinity });
     console.log(JSON.stringify({ ms: performance.now() - started, records }));`;
   const maxrss = fileURLToPath(new URL('../../../tools/bench/maxrss.cjs', import.meta.url));
-  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, NODE_OPTIONS: `--require=${maxrss}`, BENCH_RSS_FILE: rssFile }, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, NODE_OPTIONS: `--require=${maxrss}`, BENCH_RSS_FILE: rssFile },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   const catchUp = JSON.parse(output.trim().split('\n').at(-1));
   const rss = Number(readFileSync(rssFile, 'utf8')) / 1024;
-  console.log(`catch-up: ${catchUp.records} records in ${(catchUp.ms / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; state ${(dirBytes(join(work, 'catchup-state')) / 2 ** 20).toFixed(1)} MiB`);
+  console.log(
+    `catch-up: ${catchUp.records} records in ${(catchUp.ms / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; state ${(dirBytes(join(work, 'catchup-state')) / 2 ** 20).toFixed(1)} MiB`,
+  );
   const next = performance.now();
-  await createConsumer({ config: stages.history.config, consumer: 'catchup', stateDir: join(work, 'catchup-state'), clock: fixedClock(`${lastDay}T23:30:00-05:00`), s3Client: client, retentionDays: RETENTION, readLocal: false }).run(() => undefined);
+  await createConsumer({
+    config: stages.history.config,
+    consumer: 'catchup',
+    stateDir: join(work, 'catchup-state'),
+    clock: fixedClock(`${lastDay}T23:30:00-05:00`),
+    s3Client: client,
+    retentionDays: RETENTION,
+    readLocal: false,
+  }).run(() => undefined);
   console.log(`after catch-up, a run with nothing new: ${(performance.now() - next).toFixed(0)} ms`);
 } finally {
   moto.stop();

@@ -61,14 +61,7 @@ export class LocalIoError extends RotatingS3Error {
 }
 
 export type S3ErrorCode =
-  | 'E_S3_UNREACHABLE'
-  | 'E_S3_AUTH'
-  | 'E_S3_NO_BUCKET'
-  | 'E_S3_CONFLICT'
-  | 'E_S3_CORRUPT_OBJECT'
-  | 'E_S3_NO_CONDITIONAL'
-  | 'E_S3_OWNER'
-  | 'E_S3';
+  'E_S3_UNREACHABLE' | 'E_S3_AUTH' | 'E_S3_NO_BUCKET' | 'E_S3_CONFLICT' | 'E_S3_CORRUPT_OBJECT' | 'E_S3_NO_CONDITIONAL' | 'E_S3_OWNER' | 'E_S3';
 
 /** An S3 request failed; `code` says whether it is the network, credentials, the bucket, a lost race or the object. */
 export class S3Error extends RotatingS3Error {

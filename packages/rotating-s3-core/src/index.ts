@@ -15,7 +15,16 @@ export type { StageConfig, StageConfigInput, PayloadLayout } from './config/sche
 export { RotatingS3Error, ConfigError, InputError, LocalIoError, S3Error } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createStageLogger } from './logger/stage-logger.js';
-export type { StageLogger, StageLoggerOptions, LogFetchOptions, LogResult, FlushResult, FlushOptions, StageStatus, UploadReport } from './logger/stage-logger.js';
+export type {
+  StageLogger,
+  StageLoggerOptions,
+  LogFetchOptions,
+  LogResult,
+  FlushResult,
+  FlushOptions,
+  StageStatus,
+  UploadReport,
+} from './logger/stage-logger.js';
 export { FETCH_ID_PATTERN } from './logger/fetch-id.js';
 export { BlockScanner, formatBlock } from './local/bookended.js';
 export type { BlockMeta, ScannedBlock, TornSegment, ScanEvent } from './local/bookended.js';
@@ -44,7 +53,16 @@ export { refreshMetricsFile } from './metrics/refresh.js';
 export { createProgress } from './cli/progress.js';
 export type { Progress, ProgressOptions } from './cli/progress.js';
 export { createConsumer, defaultConsumerStateDir, CONSUMER_RETENTION_DAYS, MIN_RETENTION_DAYS } from './consumer/consumer.js';
-export type { Consumer, ConsumerOptions, ConsumedRecord, RecordHandler, RunOptions, RunSummary, ConsumerWarning, ConsumerWarningCode } from './consumer/types.js';
+export type {
+  Consumer,
+  ConsumerOptions,
+  ConsumedRecord,
+  RecordHandler,
+  RunOptions,
+  RunSummary,
+  ConsumerWarning,
+  ConsumerWarningCode,
+} from './consumer/types.js';
 export { ConsumerError } from './consumer/errors.js';
 export type { ConsumerErrorCode } from './consumer/errors.js';
 export { consumerStatePath, CONSUMER_NAME_PATTERN } from './consumer/state.js';

@@ -22,10 +22,23 @@ const DATE = '2026-11-28';
 const KEY = `logs/merge/merge_json_log_${DATE}.json`;
 
 function fetches(prefix: string, n: number, bytes = 100): FetchEntry[] {
-  return Array.from({ length: n }, (_, i) => ({ fetch_id: `${prefix}-${i}`, fetch_number: i + 1, timestamp: `${DATE}T10:00:00.000-05:00`, records: 1, data: JsonText.fromValue({ matches: [{ match_id: `${prefix}-${i}`, pad: 'x'.repeat(bytes) }] }) }));
+  return Array.from({ length: n }, (_, i) => ({
+    fetch_id: `${prefix}-${i}`,
+    fetch_number: i + 1,
+    timestamp: `${DATE}T10:00:00.000-05:00`,
+    records: 1,
+    data: JsonText.fromValue({ matches: [{ match_id: `${prefix}-${i}`, pad: 'x'.repeat(bytes) }] }),
+  }));
 }
 
-const batch = (f: FetchEntry[], uploadId?: string) => ({ ...(uploadId ? { uploadId } : {}), stage: 'merge', timezone: 'America/New_York', date: DATE, uploadTimestamp: `${DATE}T10:05:00.000-05:00`, fetches: f });
+const batch = (f: FetchEntry[], uploadId?: string) => ({
+  ...(uploadId ? { uploadId } : {}),
+  stage: 'merge',
+  timezone: 'America/New_York',
+  date: DATE,
+  uploadTimestamp: `${DATE}T10:05:00.000-05:00`,
+  fetches: f,
+});
 
 /** Named points that writers reach; `wait` resolves once the point has been reached. */
 function points() {
@@ -39,8 +52,20 @@ function points() {
 }
 
 /** A client of its own whose commands can wait before they are sent and report when they are answered. */
-function gatedClient(endpoint: string, hooks: { before?: (command: string, input: Record<string, unknown>) => Promise<void> | void; after?: (command: string, input: Record<string, unknown>) => void }): S3Client {
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+function gatedClient(
+  endpoint: string,
+  hooks: {
+    before?: (command: string, input: Record<string, unknown>) => Promise<void> | void;
+    after?: (command: string, input: Record<string, unknown>) => void;
+  },
+): S3Client {
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
@@ -57,7 +82,11 @@ function gatedClient(endpoint: string, hooks: { before?: (command: string, input
 }
 
 async function readObject(bucket: string): Promise<DailyObject> {
-  const text = await (await getTestS3().client().send(new GetObjectCommand({ Bucket: bucket, Key: KEY }))).Body!.transformToString();
+  const text = await (
+    await getTestS3()
+      .client()
+      .send(new GetObjectCommand({ Bucket: bucket, Key: KEY }))
+  ).Body!.transformToString();
   return JSON.parse(text) as DailyObject;
 }
 
@@ -69,84 +98,109 @@ afterEach(async () => {
 });
 
 describe('append store at the 5 MiB crossing', () => {
-  itWithCapability('upload-part-copy', 'keeps both uploads when a rewrite that sized the object below 5 MiB meets a server-side append above it', async () => {
-    const bucket = await createTestBucket('crossing');
-    const { endpoint } = getTestS3();
-    const at = points();
-    let rGotObject = false;
-    // R sizes the object below 5 MiB, then its full read waits until A has copied the grown object.
-    const rClient = gatedClient(endpoint, {
-      before: (command, input) => (command === 'GetObjectCommand' && input['Key'] === KEY && !input['Range'] ? at.wait('A copied') : undefined),
-      after: (command, input) => {
-        if (command === 'HeadObjectCommand' && input['Key'] === KEY) at.reach('R sized');
-        if (rGotObject) at.reach('R moved on');
-        if (command === 'GetObjectCommand' && input['Key'] === KEY && !input['Range']) rGotObject = true;
-      },
-    });
-    // A's unconditional Complete (moto ignores If-Match there) waits until R has made its next move.
-    const aClient = gatedClient(endpoint, {
-      before: (command) => (command === 'CompleteMultipartUploadCommand' ? at.wait('R moved on') : undefined),
-      after: (command) => command === 'UploadPartCopyCommand' && at.reach('A copied'),
-    });
-    const setup = createAppendStore({ client: getTestS3().client(), bucket, completeGuard: 'lease' });
-    await setup.appendUpload(KEY, batch(fetches('base', 49, 100_000)));
-    const r = createAppendStore({ client: rClient, bucket, completeGuard: 'lease' });
-    const a = createAppendStore({ client: aClient, bucket, completeGuard: 'lease' });
+  itWithCapability(
+    'upload-part-copy',
+    'keeps both uploads when a rewrite that sized the object below 5 MiB meets a server-side append above it',
+    async () => {
+      const bucket = await createTestBucket('crossing');
+      const { endpoint } = getTestS3();
+      const at = points();
+      let rGotObject = false;
+      // R sizes the object below 5 MiB, then its full read waits until A has copied the grown object.
+      const rClient = gatedClient(endpoint, {
+        before: (command, input) => (command === 'GetObjectCommand' && input['Key'] === KEY && !input['Range'] ? at.wait('A copied') : undefined),
+        after: (command, input) => {
+          if (command === 'HeadObjectCommand' && input['Key'] === KEY) at.reach('R sized');
+          if (rGotObject) at.reach('R moved on');
+          if (command === 'GetObjectCommand' && input['Key'] === KEY && !input['Range']) rGotObject = true;
+        },
+      });
+      // A's unconditional Complete (moto ignores If-Match there) waits until R has made its next move.
+      const aClient = gatedClient(endpoint, {
+        before: (command) => (command === 'CompleteMultipartUploadCommand' ? at.wait('R moved on') : undefined),
+        after: (command) => command === 'UploadPartCopyCommand' && at.reach('A copied'),
+      });
+      const setup = createAppendStore({ client: getTestS3().client(), bucket, completeGuard: 'lease' });
+      await setup.appendUpload(KEY, batch(fetches('base', 49, 100_000)));
+      const r = createAppendStore({ client: rClient, bucket, completeGuard: 'lease' });
+      const a = createAppendStore({ client: aClient, bucket, completeGuard: 'lease' });
 
-    const rDone = r.appendUpload(KEY, batch(fetches('r', 1)));
-    await at.wait('R sized');
-    await setup.appendUpload(KEY, batch(fetches('x', 1, 400_000)));
-    const [rOutcome, aOutcome] = await Promise.all([rDone, a.appendUpload(KEY, batch(fetches('a', 1)))]);
+      const rDone = r.appendUpload(KEY, batch(fetches('r', 1)));
+      await at.wait('R sized');
+      await setup.appendUpload(KEY, batch(fetches('x', 1, 400_000)));
+      const [rOutcome, aOutcome] = await Promise.all([rDone, a.appendUpload(KEY, batch(fetches('a', 1)))]);
 
-    const object = await readObject(bucket);
-    expect(validateDailyObject(object, DATE)).toBeUndefined();
-    expect(object.uploads.map((u) => u.upload_sequence)).toEqual([1, 2, 3, 4]);
-    expect(fetchIds(object).filter((id) => !id.startsWith('base')).sort()).toEqual(['a-0', 'r-0', 'x-0']);
-    expect(rOutcome.uploadSequence).not.toBe(aOutcome.uploadSequence);
-    expect(object.uploads[rOutcome.uploadSequence - 1]!.fetch_data[0]!.fetch_id).toBe('r-0');
-    expect(object.uploads[aOutcome.uploadSequence - 1]!.fetch_data[0]!.fetch_id).toBe('a-0');
-  }, 120_000);
+      const object = await readObject(bucket);
+      expect(validateDailyObject(object, DATE)).toBeUndefined();
+      expect(object.uploads.map((u) => u.upload_sequence)).toEqual([1, 2, 3, 4]);
+      expect(
+        fetchIds(object)
+          .filter((id) => !id.startsWith('base'))
+          .sort(),
+      ).toEqual(['a-0', 'r-0', 'x-0']);
+      expect(rOutcome.uploadSequence).not.toBe(aOutcome.uploadSequence);
+      expect(object.uploads[rOutcome.uploadSequence - 1]!.fetch_data[0]!.fetch_id).toBe('r-0');
+      expect(object.uploads[aOutcome.uploadSequence - 1]!.fetch_data[0]!.fetch_id).toBe('a-0');
+    },
+    120_000,
+  );
 
-  itWithCapability('upload-part-copy', 'uploads a fetch id once when two hosts upload it to an object above 5 MiB', async () => {
-    const bucket = await createTestBucket('dedup-big');
-    const client = getTestS3().client();
-    const hostA = createAppendStore({ client, bucket, completeGuard: 'lease' });
-    const hostB = createAppendStore({ client, bucket, completeGuard: 'lease' });
-    await hostA.appendUpload(KEY, batch(fetches('base', 60, 100_000)));
-    const [f] = fetches('job-42', 1);
-    const [g] = fetches('job-43', 1);
-    const first = await hostA.appendUpload(KEY, batch([f!], 'upload-on-host-a'));
-    const again = await hostB.appendUpload(KEY, batch([f!], 'upload-on-host-b'));
-    const mixed = await hostB.appendUpload(KEY, batch([f!, g!], 'upload-on-host-b-2'));
+  itWithCapability(
+    'upload-part-copy',
+    'uploads a fetch id once when two hosts upload it to an object above 5 MiB',
+    async () => {
+      const bucket = await createTestBucket('dedup-big');
+      const client = getTestS3().client();
+      const hostA = createAppendStore({ client, bucket, completeGuard: 'lease' });
+      const hostB = createAppendStore({ client, bucket, completeGuard: 'lease' });
+      await hostA.appendUpload(KEY, batch(fetches('base', 60, 100_000)));
+      const [f] = fetches('job-42', 1);
+      const [g] = fetches('job-43', 1);
+      const first = await hostA.appendUpload(KEY, batch([f!], 'upload-on-host-a'));
+      const again = await hostB.appendUpload(KEY, batch([f!], 'upload-on-host-b'));
+      const mixed = await hostB.appendUpload(KEY, batch([f!, g!], 'upload-on-host-b-2'));
 
-    expect(first).toMatchObject({ applied: true, uploadSequence: 2 });
-    expect(again).toMatchObject({ applied: false, uploadSequence: 2 });
-    expect(mixed).toMatchObject({ applied: true, uploadSequence: 3, fetches: 1 });
-    const object = await readObject(bucket);
-    expect(validateDailyObject(object, DATE)).toBeUndefined();
-    expect(fetchIds(object).filter((id) => id.startsWith('job'))).toEqual(['job-42-0', 'job-43-0']);
-    expect(object.daily_metadata.total_fetches_today).toBe(62);
-  }, 120_000);
+      expect(first).toMatchObject({ applied: true, uploadSequence: 2 });
+      expect(again).toMatchObject({ applied: false, uploadSequence: 2 });
+      expect(mixed).toMatchObject({ applied: true, uploadSequence: 3, fetches: 1 });
+      const object = await readObject(bucket);
+      expect(validateDailyObject(object, DATE)).toBeUndefined();
+      expect(fetchIds(object).filter((id) => id.startsWith('job'))).toEqual(['job-42-0', 'job-43-0']);
+      expect(object.daily_metadata.total_fetches_today).toBe(62);
+    },
+    120_000,
+  );
 });
 
 describe('append store leases and probes', () => {
-  itWithCapability('upload-part-copy', 'recognises its own lease when the response to the lease write was lost', async () => {
-    const bucket = await createTestBucket('lease-lost');
-    await createAppendStore({ client: getTestS3().client(), bucket, completeGuard: 'lease' }).appendUpload(KEY, batch(fetches('base', 60, 100_000)));
-    let lostOnce = false;
-    const proxy: FaultProxy = await startFaultProxy(getTestS3().endpoint, (req) => {
-      if (!lostOnce && req.method === 'PUT' && req.url?.split('?')[0]?.endsWith('.lease')) return (lostOnce = true), 'lost';
-      return 'ok';
-    });
-    cleanups.push(() => proxy.close());
-    const client = new S3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 3 });
-    const store = createAppendStore({ client, bucket, completeGuard: 'lease', maxConflictRetries: 2, sleep: async () => undefined });
+  itWithCapability(
+    'upload-part-copy',
+    'recognises its own lease when the response to the lease write was lost',
+    async () => {
+      const bucket = await createTestBucket('lease-lost');
+      await createAppendStore({ client: getTestS3().client(), bucket, completeGuard: 'lease' }).appendUpload(KEY, batch(fetches('base', 60, 100_000)));
+      let lostOnce = false;
+      const proxy: FaultProxy = await startFaultProxy(getTestS3().endpoint, (req) => {
+        if (!lostOnce && req.method === 'PUT' && req.url?.split('?')[0]?.endsWith('.lease')) return ((lostOnce = true), 'lost');
+        return 'ok';
+      });
+      cleanups.push(() => proxy.close());
+      const client = new S3Client({
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        maxAttempts: 3,
+      });
+      const store = createAppendStore({ client, bucket, completeGuard: 'lease', maxConflictRetries: 2, sleep: async () => undefined });
 
-    const outcome = await store.appendUpload(KEY, batch(fetches('after-lost', 1)));
-    expect(proxy.injected.lost).toBe(1);
-    expect(outcome).toMatchObject({ applied: true, uploadSequence: 2 });
-    expect(await listKeys(bucket, `${KEY}.lease`)).toEqual([]);
-  }, 120_000);
+      const outcome = await store.appendUpload(KEY, batch(fetches('after-lost', 1)));
+      expect(proxy.injected.lost).toBe(1);
+      expect(outcome).toMatchObject({ applied: true, uploadSequence: 2 });
+      expect(await listKeys(bucket, `${KEY}.lease`)).toEqual([]);
+    },
+    120_000,
+  );
 
   itWithCapability('conditional-put', 'probes again when the same local directory talks to another endpoint given in the environment', async () => {
     const bucket = await createTestBucket('cache-key');
@@ -189,4 +243,3 @@ describe('append store leases and probes', () => {
     expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: KEY }))).ContentLength).toBeGreaterThan(0);
   });
 });
-

@@ -13,10 +13,23 @@ const DATE = '2026-11-28';
 const KEY = `logs/merge/merge_json_log_${DATE}.json`;
 
 function fetches(prefix: string, n: number, bytes = 100): FetchEntry[] {
-  return Array.from({ length: n }, (_, i) => ({ fetch_id: `${prefix}-${i}`, fetch_number: i + 1, timestamp: `${DATE}T10:00:00.000-05:00`, records: 1, data: JsonText.fromValue({ matches: [{ match_id: `${prefix}-${i}`, pad: 'x'.repeat(bytes) }] }) }));
+  return Array.from({ length: n }, (_, i) => ({
+    fetch_id: `${prefix}-${i}`,
+    fetch_number: i + 1,
+    timestamp: `${DATE}T10:00:00.000-05:00`,
+    records: 1,
+    data: JsonText.fromValue({ matches: [{ match_id: `${prefix}-${i}`, pad: 'x'.repeat(bytes) }] }),
+  }));
 }
 
-const batch = (f: FetchEntry[], uploadId?: string) => ({ ...(uploadId ? { uploadId } : {}), stage: 'merge', timezone: 'America/New_York', date: DATE, uploadTimestamp: `${DATE}T10:05:00.000-05:00`, fetches: f });
+const batch = (f: FetchEntry[], uploadId?: string) => ({
+  ...(uploadId ? { uploadId } : {}),
+  stage: 'merge',
+  timezone: 'America/New_York',
+  date: DATE,
+  uploadTimestamp: `${DATE}T10:05:00.000-05:00`,
+  fetches: f,
+});
 
 /** Counts bytes sent in request bodies, and received as response bodies, by one client. */
 function countingClient(): { client: S3Client; sent: () => number; received: () => number } {
@@ -80,26 +93,31 @@ describe('server-side append of large daily objects', () => {
     expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: KEY }))).ETag).toBe(etag);
   });
 
-  itWithCapability('conditional-put', 'keeps every upload when two writers append to one large object at once', async () => {
-    if (!getTestS3().caps.has('upload-part-copy')) throw new Error('needs upload-part-copy too');
-    const bucket = await createTestBucket('append-race');
-    const client = getTestS3().client();
-    const a = createAppendStore({ client, bucket, completeGuard: 'lease', sleep: (ms) => new Promise((r) => setTimeout(r, ms / 4)) });
-    const b = createAppendStore({ client, bucket, completeGuard: 'lease', sleep: (ms) => new Promise((r) => setTimeout(r, ms / 4)) });
-    await a.appendUpload(KEY, batch(fetches('big', 60, 100_000)));
-    await Promise.all([
-      (async () => {
-        for (let i = 0; i < 4; i++) await a.appendUpload(KEY, batch(fetches(`a${i}`, 1)));
-      })(),
-      (async () => {
-        for (let i = 0; i < 4; i++) await b.appendUpload(KEY, batch(fetches(`b${i}`, 1)));
-      })(),
-    ]);
-    const { object } = await readObject(client, bucket);
-    expect(validateDailyObject(object, DATE)).toBeUndefined();
-    expect(object.uploads.map((u) => u.upload_sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const ids = object.uploads.flatMap((u) => u.fetch_data.map((f) => f.fetch_id));
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.filter((id) => !id.startsWith('big')).sort()).toEqual(['a0-0', 'a1-0', 'a2-0', 'a3-0', 'b0-0', 'b1-0', 'b2-0', 'b3-0']);
-  }, 120_000);
+  itWithCapability(
+    'conditional-put',
+    'keeps every upload when two writers append to one large object at once',
+    async () => {
+      if (!getTestS3().caps.has('upload-part-copy')) throw new Error('needs upload-part-copy too');
+      const bucket = await createTestBucket('append-race');
+      const client = getTestS3().client();
+      const a = createAppendStore({ client, bucket, completeGuard: 'lease', sleep: (ms) => new Promise((r) => setTimeout(r, ms / 4)) });
+      const b = createAppendStore({ client, bucket, completeGuard: 'lease', sleep: (ms) => new Promise((r) => setTimeout(r, ms / 4)) });
+      await a.appendUpload(KEY, batch(fetches('big', 60, 100_000)));
+      await Promise.all([
+        (async () => {
+          for (let i = 0; i < 4; i++) await a.appendUpload(KEY, batch(fetches(`a${i}`, 1)));
+        })(),
+        (async () => {
+          for (let i = 0; i < 4; i++) await b.appendUpload(KEY, batch(fetches(`b${i}`, 1)));
+        })(),
+      ]);
+      const { object } = await readObject(client, bucket);
+      expect(validateDailyObject(object, DATE)).toBeUndefined();
+      expect(object.uploads.map((u) => u.upload_sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      const ids = object.uploads.flatMap((u) => u.fetch_data.map((f) => f.fetch_id));
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.filter((id) => !id.startsWith('big')).sort()).toEqual(['a0-0', 'a1-0', 'a2-0', 'a3-0', 'b0-0', 'b1-0', 'b2-0', 'b3-0']);
+    },
+    120_000,
+  );
 });

@@ -11,7 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { createTestStage, payload, runCli, writePayload, type TestStage } from './support.js';
 
 const logFile = (stage: TestStage) => join(stage.config.localDir, 'merge_fetches.log');
-const digest = (stage: TestStage) => (existsSync(logFile(stage)) ? createHash('sha256').update(readFileSync(logFile(stage))).digest('hex') : 'absent');
+const digest = (stage: TestStage) =>
+  existsSync(logFile(stage))
+    ? createHash('sha256')
+        .update(readFileSync(logFile(stage)))
+        .digest('hex')
+    : 'absent';
 
 describe('rotating-s3 CLI', () => {
   it('starts from the bundled CLI and loads the AWS SDK only when a rotation is due', async () => {
@@ -20,7 +25,9 @@ describe('rotating-s3 CLI', () => {
     const hook = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'record-loaded-modules.cjs');
     const loaded = async (name: string) => {
       const record = join(stage.dir, name);
-      const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file], { env: { ...stage.env, NODE_OPTIONS: `--require=${hook}`, RECORD_LOADED_MODULES: record } });
+      const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file], {
+        env: { ...stage.env, NODE_OPTIONS: `--require=${hook}`, RECORD_LOADED_MODULES: record },
+      });
       expect(r.code, r.stderr).toBe(0);
       return { rotated: r.json!['rotated'], modules: readFileSync(record, 'utf8').split('\n') };
     };
@@ -51,7 +58,13 @@ describe('rotating-s3 CLI', () => {
 
     const status = await runCli(['status', '--json', '--config', stage.configFile, '--now', '2026-11-29T00:01:00-05:00'], { env: stage.env });
     expect(status.code).toBe(0);
-    expect(status.json).toMatchObject({ date: '2026-11-29', fetch_number: 1, pending: 1, local_file: logFile(stage), daily_key: 'logs/merge/merge_json_log_2026-11-29.json' });
+    expect(status.json).toMatchObject({
+      date: '2026-11-29',
+      fetch_number: 1,
+      pending: 1,
+      local_file: logFile(stage),
+      daily_key: 'logs/merge/merge_json_log_2026-11-29.json',
+    });
 
     const flush = await runCli(['flush', '--config', stage.configFile, '--now', '2026-11-29T00:02:00-05:00'], { env: stage.env });
     expect(flush.json).toMatchObject({ uploaded_fetches: 1, pending: 0 });
@@ -90,12 +103,24 @@ describe('rotating-s3 CLI', () => {
   describe('refuses bad input with exit 2, one line on stderr and the local file untouched', () => {
     const cases: Array<[string, (s: TestStage) => { args: string[]; input?: string | Buffer; env?: Record<string, string> }, RegExp]> = [
       ['invalid JSON', (s) => ({ args: ['--payload-file', writePayload(s, 'bad.json', '{"matches": [1, 2')] }), /not valid JSON/],
-      ['a payload that is not an object or array', (s) => ({ args: ['--payload-file', writePayload(s, 'n.json', '"just a string"')] }), /not an object or array/],
+      [
+        'a payload that is not an object or array',
+        (s) => ({ args: ['--payload-file', writePayload(s, 'n.json', '"just a string"')] }),
+        /not an object or array/,
+      ],
       ['an empty payload file', (s) => ({ args: ['--payload-file', writePayload(s, 'e.json', '')] }), /is empty/],
       ['a missing payload file', (s) => ({ args: ['--payload-file', join(s.dir, 'nope.json')] }), /does not exist/],
       ['binary garbage on standard input', () => ({ args: ['--payload-file', '-'], input: Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x7b]) }), /not UTF-8/],
-      ['a non-numeric fetch limit', (s) => ({ args: ['--payload-file', writePayload(s, 'p.json', payload(1))], env: { ROTATING_S3_FETCH_LIMIT: 'lots' } }), /ROTATING_S3_FETCH_LIMIT="lots"/],
-      ['an unknown timezone', (s) => ({ args: ['--payload-file', writePayload(s, 'p.json', payload(1))], env: { ROTATING_S3_TIMEZONE: 'Atlantis/Capital' } }), /unknown timezone/],
+      [
+        'a non-numeric fetch limit',
+        (s) => ({ args: ['--payload-file', writePayload(s, 'p.json', payload(1))], env: { ROTATING_S3_FETCH_LIMIT: 'lots' } }),
+        /ROTATING_S3_FETCH_LIMIT="lots"/,
+      ],
+      [
+        'an unknown timezone',
+        (s) => ({ args: ['--payload-file', writePayload(s, 'p.json', payload(1))], env: { ROTATING_S3_TIMEZONE: 'Atlantis/Capital' } }),
+        /unknown timezone/,
+      ],
       ['a fetch id with a path separator', (s) => ({ args: ['--payload-file', writePayload(s, 'p.json', payload(1)), '--fetch-id', '../x'] }), /--fetch-id/],
       ['a missing --payload-file', () => ({ args: [] }), /payload-file/],
     ];
@@ -143,7 +168,9 @@ describe('rotating-s3 CLI', () => {
     const ok = await runCli(['doctor', '--config', stage.configFile], { env: stage.env });
     expect(ok.stdout).toMatch(/✓ bucket reachable/);
     expect(ok.stdout).toMatch(/✓ write \/ read probe object/);
-    const bad = await runCli(['doctor', '--config', stage.configFile], { env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
+    const bad = await runCli(['doctor', '--config', stage.configFile], {
+      env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' },
+    });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/✗ bucket reachable[\s\S]*fix: .*endpoint/);
     expect(bad.stdout).not.toContain(stage.env['AWS_SECRET_ACCESS_KEY']!.length > 4 ? stage.env['AWS_SECRET_ACCESS_KEY']! : 'never-printed');

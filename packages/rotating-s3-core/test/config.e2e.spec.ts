@@ -22,7 +22,10 @@ const base = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REG
 
 describe('configuration errors from the CLI', () => {
   it.each([
-    [{ AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' }, /E_CONFIG: AWS_ENDPOINT_URL_S3="127\.0\.0\.1:9000" is not an http\(s\) URL; write the scheme and host, e\.g\. http:\/\/127\.0\.0\.1:9000/],
+    [
+      { AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' },
+      /E_CONFIG: AWS_ENDPOINT_URL_S3="127\.0\.0\.1:9000" is not an http\(s\) URL; write the scheme and host, e\.g\. http:\/\/127\.0\.0\.1:9000/,
+    ],
     [{ ROTATING_S3_BUCKET: '' }, /E_CONFIG: ROTATING_S3_BUCKET is set but empty; unset it to use the "bucket" of the stage config, or give it a value/],
     [{ ROTATING_S3_SSE: 'kms' }, /E_CONFIG: ROTATING_S3_SSE="kms": must be one of AES256, aws:kms, aws:kms:dsse \(field "sse"\)/],
     [{ ROTATING_S3_SSE_KMS_KEY_ID: 'alias/logs' }, /E_CONFIG: ROTATING_S3_SSE_KMS_KEY_ID is set \("alias\/logs"\) but "sse" is unset/],
@@ -41,7 +44,10 @@ describe('configuration errors from the CLI', () => {
   it("a stage package's own stage.config.json is validated: its bin refuses a hand-edited file, naming it", () => {
     const pkg = join(dir, 'stage-demo');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'stage.config.json'), JSON.stringify({ stage: 'demo', fetchLimit: '3', bogus: 1, recordsPath: 'matches', localDir: join(pkg, 'logs') }));
+    writeFileSync(
+      join(pkg, 'stage.config.json'),
+      JSON.stringify({ stage: 'demo', fetchLimit: '3', bogus: 1, recordsPath: 'matches', localDir: join(pkg, 'logs') }),
+    );
     // What the generated bin does (bin/<stage>_rotating_s3.js → runStageCli of the bundled CLI).
     const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'cli.cjs');
     const script = `require(${JSON.stringify(cli)}).runStageCli(${JSON.stringify(pkg)}, ['status', '--local', '--json']).then((c) => { process.exitCode = c; })`;

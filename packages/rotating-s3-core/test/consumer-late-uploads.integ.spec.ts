@@ -17,7 +17,9 @@ function consumerOf(stage: TestStage, clock: SettableClock, options: Partial<Con
   const stateDir = join(stage.dir, 'consumer-state');
   return async () => {
     const received: ConsumedRecord[] = [];
-    await createConsumer({ config: stage.config, consumer: 'downstream', stateDir, clock, s3Client: stage.client, ...options }).run((r) => void received.push(r));
+    await createConsumer({ config: stage.config, consumer: 'downstream', stateDir, clock, s3Client: stage.client, ...options }).run(
+      (r) => void received.push(r),
+    );
     return received.map((r) => r.record_id);
   };
 }
@@ -88,9 +90,18 @@ describe('consumer and late uploads into an older daily object', () => {
     expect(await consume()).toHaveLength(4);
     clock.set(noon(20));
     const summaries: string[][] = [];
-    await createConsumer({ config: stage.config, consumer: 'downstream', stateDir: join(stage.dir, 'consumer-state'), clock, s3Client: stage.client, readLocal: false }).run(() => undefined).then((s) => {
-      summaries.push(s.daily_objects.map((o) => o.key));
-    });
+    await createConsumer({
+      config: stage.config,
+      consumer: 'downstream',
+      stateDir: join(stage.dir, 'consumer-state'),
+      clock,
+      s3Client: stage.client,
+      readLocal: false,
+    })
+      .run(() => undefined)
+      .then((s) => {
+        summaries.push(s.daily_objects.map((o) => o.key));
+      });
     // The Dec 10 object did not change: it is not fetched again, only listed.
     expect(summaries[0]!.some((k) => k.endsWith('2026-12-10.json'))).toBe(false);
   });

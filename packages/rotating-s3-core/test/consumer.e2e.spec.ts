@@ -46,10 +46,14 @@ async function logMany(stage: TestStage, fetches: number, records: number, tag =
 /** Spawns `consume` and SIGKILLs it as soon as it has printed something. */
 function consumeAndKillMidStream(stage: TestStage): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'consume', '--config', stage.configFile, '--now', NOW, '--state-dir', join(stage.dir, 'state'), '--consumer', 'downstream'], {
-      env: { PATH: process.env['PATH'] ?? '', ...stage.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'consume', '--config', stage.configFile, '--now', NOW, '--state-dir', join(stage.dir, 'state'), '--consumer', 'downstream'],
+      {
+        env: { PATH: process.env['PATH'] ?? '', ...stage.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const out: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => {
       out.push(d);
@@ -65,7 +69,10 @@ describe('rotating-s3 consume', () => {
     const stage = await createTestStage({ fetchLimit: 3 });
     const file = writePayload(stage, 'p.json', JSON.stringify({ matches: [{ match_id: 'a' }, { match_id: 'b', timestamp: '2026-11-28T09:00:00-05:00' }] }));
     for (const [i, now] of ['15:00:01', '15:00:02', '15:00:03', '15:00:04'].entries()) {
-      const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', `fetch-${i + 1}`, '--now', `2026-11-28T${now}-05:00`], { env: stage.env });
+      const r = await runCli(
+        ['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', `fetch-${i + 1}`, '--now', `2026-11-28T${now}-05:00`],
+        { env: stage.env },
+      );
       expect(r.code, r.stderr).toBe(0);
     }
     // Fetches 1-3 are in the daily object now, fetch 4 only in the local file; both record ids repeat
@@ -74,8 +81,26 @@ describe('rotating-s3 consume', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toBe('');
     expect(lines(first.stdout)).toEqual([
-      { fetch_id: 'fetch-1', fetch_number: 1, record_id: 'a', record_index: 0, timestamp: '2026-11-28T15:00:01.000-05:00', date: '2026-11-28', source: 's3', record: { match_id: 'a' } },
-      { fetch_id: 'fetch-1', fetch_number: 1, record_id: 'b', record_index: 1, timestamp: '2026-11-28T09:00:00-05:00', date: '2026-11-28', source: 's3', record: { match_id: 'b', timestamp: '2026-11-28T09:00:00-05:00' } },
+      {
+        fetch_id: 'fetch-1',
+        fetch_number: 1,
+        record_id: 'a',
+        record_index: 0,
+        timestamp: '2026-11-28T15:00:01.000-05:00',
+        date: '2026-11-28',
+        source: 's3',
+        record: { match_id: 'a' },
+      },
+      {
+        fetch_id: 'fetch-1',
+        fetch_number: 1,
+        record_id: 'b',
+        record_index: 1,
+        timestamp: '2026-11-28T09:00:00-05:00',
+        date: '2026-11-28',
+        source: 's3',
+        record: { match_id: 'b', timestamp: '2026-11-28T09:00:00-05:00' },
+      },
     ]);
     const again = await consume(stage, ['--consumer', 'reports']);
     expect(again).toMatchObject({ code: 0, stdout: '' });

@@ -7,7 +7,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { ConsumerError, JsonText, applyUpload, createConsumer, createStageLogger, serializeDailyObject, type ConsumedRecord, type ConsumerOptions, type RunOptions } from '../src/index.js';
+import {
+  ConsumerError,
+  JsonText,
+  applyUpload,
+  createConsumer,
+  createStageLogger,
+  serializeDailyObject,
+  type ConsumedRecord,
+  type ConsumerOptions,
+  type RunOptions,
+} from '../src/index.js';
 import { silentOpsLog } from '../src/logger/ops-log.js';
 import { SettableClock, createTestStage, type TestStage } from './support.js';
 
@@ -177,7 +187,11 @@ describe('downstream consumer against a real S3 server', () => {
     const { logger, consume, stateFile } = setup(stage, clock);
     await logger.logFetch(matches('k', 1));
     await consume();
-    for (const garbage of ['{"version":1,"stage":"merge","consumers":{"downstream":{"scan_from":"yesterday"', '{"version":1,"stage":"merge","consumers":{"downstream":{"fetches":[]}}}', 'null']) {
+    for (const garbage of [
+      '{"version":1,"stage":"merge","consumers":{"downstream":{"scan_from":"yesterday"',
+      '{"version":1,"stage":"merge","consumers":{"downstream":{"fetches":[]}}}',
+      'null',
+    ]) {
       writeFileSync(stateFile, garbage);
       const error = await consume().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConsumerError);
@@ -228,12 +242,20 @@ describe('downstream consumer against a real S3 server', () => {
     const clock = new SettableClock('2026-11-28T15:00:00Z');
     const warnings: string[] = [];
     const { logger, consume } = setup(stage, clock, { onWarning: (w) => warnings.push(`${w.code}: ${w.message}`) });
-    await stage.client.send(new PutObjectCommand({ Bucket: stage.bucket, Key: key(stage, '2026-11-27'), Body: '{"uploads":[{"upload_sequence":1,"records_in_upload":1,"fetch_data":[{"fetch_id":"y1","fetch_number":1,"timestamp":"2026-11-27T10:00:00.000-05:00","records":1,"data":{"matches":[{"match_id":"y1-0"}]}}]},{"upload_sequence":7,"records_in_upload":0,"fetch_data":[]}],"daily_metadata":{"date":"2026-11-27"}}' }));
+    await stage.client.send(
+      new PutObjectCommand({
+        Bucket: stage.bucket,
+        Key: key(stage, '2026-11-27'),
+        Body: '{"uploads":[{"upload_sequence":1,"records_in_upload":1,"fetch_data":[{"fetch_id":"y1","fetch_number":1,"timestamp":"2026-11-27T10:00:00.000-05:00","records":1,"data":{"matches":[{"match_id":"y1-0"}]}}]},{"upload_sequence":7,"records_in_upload":0,"fetch_data":[]}],"daily_metadata":{"date":"2026-11-27"}}',
+      }),
+    );
     await logger.logFetch(matches('today', 2));
     const { received } = await consume();
     expect(received.map((r) => r.record_id)).toEqual(['y1-0', 'today-0', 'today-1']);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^corrupt_daily_object: s3:\/\/.*\/logs\/merge\/merge_json_log_2026-11-27\.json is not a valid rotating-s3 daily object \(uploads\[1\]\.upload_sequence is 7, expected 2\)/);
+    expect(warnings[0]).toMatch(
+      /^corrupt_daily_object: s3:\/\/.*\/logs\/merge\/merge_json_log_2026-11-27\.json is not a valid rotating-s3 daily object \(uploads\[1\]\.upload_sequence is 7, expected 2\)/,
+    );
 
     clock.set('2026-11-30T15:00:00Z'); // two days on, the broken object is still read and reported
     warnings.length = 0;
@@ -300,7 +322,15 @@ describe('downstream consumer against a real S3 server', () => {
       timezone: 'America/New_York',
       date: '2026-11-28',
       uploadTimestamp: '2026-11-28T10:00:00.000-05:00',
-      fetches: [{ fetch_id: 'other-tool', fetch_number: 1, timestamp: '2026-11-28T09:00:00.000-05:00', records: 1, data: JsonText.fromValue({ matches: [{ match_id: 'o-0' }] }) }],
+      fetches: [
+        {
+          fetch_id: 'other-tool',
+          fetch_number: 1,
+          timestamp: '2026-11-28T09:00:00.000-05:00',
+          records: 1,
+          data: JsonText.fromValue({ matches: [{ match_id: 'o-0' }] }),
+        },
+      ],
     });
     const plain = JSON.parse(serializeDailyObject(object)) as typeof object;
     const reordered = { daily_metadata: plain.daily_metadata, uploads: plain.uploads };

@@ -14,7 +14,15 @@ const NOW = '2026-11-28T17:00:00Z';
 const TODAY = '2026-11-28'; // NOW in America/New_York, the test stage's zone
 const at = (args: string[]) => [...args, '--now', NOW];
 
-const STEPS = ['log:before-append', 'log:after-append', 'log:after-state', 'rotate:before-upload', 'rotate:after-upload', 'rotate:after-index', 'rotate:after-trim'];
+const STEPS = [
+  'log:before-append',
+  'log:after-append',
+  'log:after-state',
+  'rotate:before-upload',
+  'rotate:after-upload',
+  'rotate:after-index',
+  'rotate:after-trim',
+];
 
 /** Runs the CLI and SIGKILLs it after `ms` milliseconds (if it is still running). */
 function runAndKill(args: string[], env: Record<string, string>, ms: number): Promise<number | null> {
@@ -58,7 +66,9 @@ describe('crash safety of the CLI', () => {
       for (const j of [0, 1]) {
         const id = `step${i}-${j}`;
         ids.push(id);
-        const killed = await runCli(at(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', id]), { env: { ...stage.env, ROTATING_S3_TEST_CRASH_AT: step } });
+        const killed = await runCli(at(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', id]), {
+          env: { ...stage.env, ROTATING_S3_TEST_CRASH_AT: step },
+        });
         // log:* steps are reached by every call; rotate:* steps only by the second fetch of a pair.
         expect(killed.signal).toBe(step.startsWith('log:') || j === 1 ? 'SIGKILL' : null);
         await logUntilDone(stage, file, id);
@@ -98,38 +108,42 @@ describe('crash safety of the CLI', () => {
   it.each([
     ['fdatasync per fetch', '0'],
     ['group commit every 50 ms', '50'],
-  ])('keeps every acknowledged fetch of an in-process logger (held lock, %s) killed mid-stream', async (_mode, syncEveryMs) => {
-    const stage = await createTestStage({ fetchLimit: 7 });
-    const writer = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'inprocess-writer.mjs'), stage.configFile], {
-      env: { PATH: process.env['PATH'] ?? '', ...stage.env, SYNC_EVERY_MS: syncEveryMs, NOW },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const acked: string[] = [];
-    // Killed after a random number of acknowledgements past the first rotation (fetchLimit 7), not after a fixed time.
-    const killAfter = 11 + Math.floor(Math.random() * 20);
-    const closed = new Promise((r) => writer.on('close', r));
-    await new Promise<void>((resolve) => {
-      let partial = '';
-      writer.stdout.on('data', (d: Buffer) => {
-        const lines = (partial + d.toString()).split('\n');
-        partial = lines.pop() ?? '';
-        acked.push(...lines.filter((l) => l.startsWith('ack ')).map((l) => l.slice(4)));
-        if (acked.length >= killAfter) resolve();
+  ])(
+    'keeps every acknowledged fetch of an in-process logger (held lock, %s) killed mid-stream',
+    async (_mode, syncEveryMs) => {
+      const stage = await createTestStage({ fetchLimit: 7 });
+      const writer = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'inprocess-writer.mjs'), stage.configFile], {
+        env: { PATH: process.env['PATH'] ?? '', ...stage.env, SYNC_EVERY_MS: syncEveryMs, NOW },
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
-      void closed.then(() => resolve());
-    });
-    writer.kill('SIGKILL');
-    await closed;
-    expect(acked.length).toBeGreaterThanOrEqual(killAfter);
-    // A fetch may be durable without its ack having been read before the kill: retrying it is a no-op.
-    const file = writePayload(stage, 'p.json', payload(1));
-    const ids = [...acked];
-    for (let i = acked.length; ; i++) {
-      const r = await runCli(at(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', `inproc-${i}`]), { env: stage.env });
-      expect(r.code, r.stderr).toBe(0);
-      ids.push(`inproc-${i}`);
-      if (r.json!['duplicate'] === false) break;
-    }
-    await assertExactlyOnce(stage, ids);
-  }, 120_000);
+      const acked: string[] = [];
+      // Killed after a random number of acknowledgements past the first rotation (fetchLimit 7), not after a fixed time.
+      const killAfter = 11 + Math.floor(Math.random() * 20);
+      const closed = new Promise((r) => writer.on('close', r));
+      await new Promise<void>((resolve) => {
+        let partial = '';
+        writer.stdout.on('data', (d: Buffer) => {
+          const lines = (partial + d.toString()).split('\n');
+          partial = lines.pop() ?? '';
+          acked.push(...lines.filter((l) => l.startsWith('ack ')).map((l) => l.slice(4)));
+          if (acked.length >= killAfter) resolve();
+        });
+        void closed.then(() => resolve());
+      });
+      writer.kill('SIGKILL');
+      await closed;
+      expect(acked.length).toBeGreaterThanOrEqual(killAfter);
+      // A fetch may be durable without its ack having been read before the kill: retrying it is a no-op.
+      const file = writePayload(stage, 'p.json', payload(1));
+      const ids = [...acked];
+      for (let i = acked.length; ; i++) {
+        const r = await runCli(at(['log', '--config', stage.configFile, '--payload-file', file, '--fetch-id', `inproc-${i}`]), { env: stage.env });
+        expect(r.code, r.stderr).toBe(0);
+        ids.push(`inproc-${i}`);
+        if (r.json!['duplicate'] === false) break;
+      }
+      await assertExactlyOnce(stage, ids);
+    },
+    120_000,
+  );
 });

@@ -42,7 +42,7 @@ describe('delegate to the stage script', () => {
     expect(result).toMatchObject({ fetch_id: 'via-stdin', records: 2 });
   });
 
-  it('throws a DelegateError with the script\'s code and removes the temp file when the script refuses the payload', async () => {
+  it("throws a DelegateError with the script's code and removes the temp file when the script refuses the payload", async () => {
     const stage = await createTestStage();
     const before = leftovers();
     const log = createDelegate({ script: BIN, args: ['--config', stage.configFile] });
@@ -53,7 +53,15 @@ describe('delegate to the stage script', () => {
   });
 
   it('runs any command with a payload file, for a pipeline triggering its next stage', async () => {
-    const run = await runWithPayloadFile(process.execPath, ['-e', 'const fs=require("fs");const i=process.argv.indexOf("--payload-file");const st=fs.statSync(process.argv[i+1]);process.stdout.write((st.mode & 0o777).toString(8)+" "+fs.readFileSync(process.argv[i+1],"utf8"))', '--'], { next: 'stage' });
+    const run = await runWithPayloadFile(
+      process.execPath,
+      [
+        '-e',
+        'const fs=require("fs");const i=process.argv.indexOf("--payload-file");const st=fs.statSync(process.argv[i+1]);process.stdout.write((st.mode & 0o777).toString(8)+" "+fs.readFileSync(process.argv[i+1],"utf8"))',
+        '--',
+      ],
+      { next: 'stage' },
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('600 {"next":"stage"}');
   });

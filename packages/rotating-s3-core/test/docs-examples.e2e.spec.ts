@@ -28,7 +28,12 @@ interface Example {
 
 /** Every marked `sh` block of README.md and docs/*.md, in document order. */
 function examples(): Example[] {
-  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md')).map((n) => `docs/${n}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((n) => n.endsWith('.md'))
+      .map((n) => `docs/${n}`),
+  ];
   const found: Example[] = [];
   for (const file of files) {
     const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
@@ -71,10 +76,22 @@ describe('the command examples of README.md and docs/', () => {
     cpSync(join(ROOT, 'stages.config.json'), join(cwd, 'stages.config.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(cwd, 'node_modules'), 'dir');
     // What the README's "Try it by hand" set-up exports, pointed at the test server.
-    const env = { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, HOME: process.env['HOME'] ?? scratch, ...s3Env(bucket), npm_config_update_notifier: 'false', NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
+    const env = {
+      PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
+      HOME: process.env['HOME'] ?? scratch,
+      ...s3Env(bucket),
+      npm_config_update_notifier: 'false',
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+    };
     for (const example of all) {
       const before = example.inRepo ? gitStatus() : '';
-      const r = spawnSync('bash', ['-c', `set -euo pipefail\n${withFixedClock(example.script)}`], { cwd: example.inRepo ? ROOT : cwd, env, encoding: 'utf8', timeout: 180_000 });
+      const r = spawnSync('bash', ['-c', `set -euo pipefail\n${withFixedClock(example.script)}`], {
+        cwd: example.inRepo ? ROOT : cwd,
+        env,
+        encoding: 'utf8',
+        timeout: 180_000,
+      });
       const where = `${example.file}:${example.line}`;
       expect(r.status, `${where} exited ${r.status}:\n${r.stderr}`).toBe(0);
       expect(r.stderr, `${where} printed an error`).not.toMatch(/error E_|npm (ERR|error)/);

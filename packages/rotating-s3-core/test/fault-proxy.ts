@@ -29,7 +29,12 @@ export interface FaultProxy {
  * `stripHeaders` removes request headers before forwarding, e.g. `if-match`/`if-none-match` to stand in
  * for an endpoint that ignores conditional writes.
  */
-export async function startFaultProxy(target: string, choose: (req: IncomingMessage) => Fault, slowMs = 3_000, stripHeaders: string[] = []): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  choose: (req: IncomingMessage) => Fault,
+  slowMs = 3_000,
+  stripHeaders: string[] = [],
+): Promise<FaultProxy> {
   const upstream = new URL(target);
   const injected = { '500': 0, '503': 0, reset: 0, lost: 0, slow: 0 };
   const timers = new Set<NodeJS.Timeout>();

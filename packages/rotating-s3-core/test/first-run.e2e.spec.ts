@@ -15,7 +15,12 @@ import { payload } from './support.js';
 /** The merge stage's own bin, as a user runs it: settings from its stage.config.json and the environment. */
 const STAGE_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'stages', 'merge', 'bin', 'merge_rotating_s3.js');
 function runStageBin(args: string[], options: { cwd: string; env: Record<string, string> }) {
-  const r = spawnSync(process.execPath, [STAGE_BIN, ...args], { cwd: options.cwd, env: { PATH: process.env['PATH'] ?? '', ...options.env }, encoding: 'utf8', input: '' });
+  const r = spawnSync(process.execPath, [STAGE_BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env['PATH'] ?? '', ...options.env },
+    encoding: 'utf8',
+    input: '',
+  });
   const json = () => JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
 }
@@ -44,7 +49,10 @@ describe('a first run against a bucket that does not exist', () => {
     expect(message).not.toMatch(/probe|lease/);
     expect(r.stderr.split('\n').filter(Boolean)).toEqual([`merge_rotating_s3: error upload_failed E_S3_NO_BUCKET: ${message}`]);
     // The JSON form of the event is in the events file.
-    const events = readFileSync(join(cwd, 'logs', 'merge', 'merge_events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = readFileSync(join(cwd, 'logs', 'merge', 'merge_events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.at(-1)).toMatchObject({ level: 'error', event: 'upload_failed', code: 'E_S3_NO_BUCKET', message });
   });
 

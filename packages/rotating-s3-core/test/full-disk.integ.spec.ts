@@ -108,7 +108,12 @@ describe('a full disk', () => {
 
     // A crash in the middle of an append on the full disk leaves torn bytes at the end of the log.
     const log = join(localDir, 'merge_fetches.log');
-    fillWith(log, `=== FETCH START: torn-1 | 2026-11-28T10:00:00.000-05:00 | fetch_number=${acknowledged + 1} ===\n{\n  "matches": [${'"y",'.repeat(50_000)}`, disk.fs, disk.dir);
+    fillWith(
+      log,
+      `=== FETCH START: torn-1 | 2026-11-28T10:00:00.000-05:00 | fetch_number=${acknowledged + 1} ===\n{\n  "matches": [${'"y",'.repeat(50_000)}`,
+      disk.fs,
+      disk.dir,
+    );
 
     const flushed = await logger().flush();
     expect(flushed, disk.kind).toMatchObject({ uploaded_fetches: acknowledged, pending: 0 });

@@ -30,7 +30,7 @@ describe('stage logger against a real S3 server', () => {
     expect(await stage.readDaily('2026-11-29')).toBeUndefined();
   });
 
-  it('uploads pending fetches of the old day to the old day\'s object before numbering restarts', async () => {
+  it("uploads pending fetches of the old day to the old day's object before numbering restarts", async () => {
     const stage = await createTestStage({ fetchLimit: 100 });
     const clock = new SettableClock('2026-11-28T23:00:00Z');
     const logger = createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests });
@@ -48,7 +48,13 @@ describe('stage logger against a real S3 server', () => {
     const stage = await createTestStage({ fetchLimit: 4 });
     const clock = new SettableClock('2026-11-29T04:59:58Z');
     // An unreachable S3 at midnight keeps the old day's fetch pending; the next rotation splits by date.
-    const down = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const down = new S3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
     const offline = createStageLogger(stage.config, { clock, s3Client: down, opsLog: silentOpsLogForTests });
     await offline.logFetch(payload(1));
     clock.set('2026-11-29T05:00:02Z');
@@ -58,7 +64,10 @@ describe('stage logger against a real S3 server', () => {
 
     const online = createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests });
     const flushed = await online.flush();
-    expect(flushed.uploads.map((u) => [u.date, u.fetches])).toEqual([['2026-11-28', 1], ['2026-11-29', 1]]);
+    expect(flushed.uploads.map((u) => [u.date, u.fetches])).toEqual([
+      ['2026-11-28', 1],
+      ['2026-11-29', 1],
+    ]);
     expect((await stage.readDaily('2026-11-28'))!.uploads[0]!.fetch_data[0]!.fetch_number).toBe(1);
     expect((await stage.readDaily('2026-11-29'))!.uploads[0]!.fetch_data[0]!.fetch_number).toBe(1);
   });
@@ -66,7 +75,13 @@ describe('stage logger against a real S3 server', () => {
   it('keeps the fetch and reports upload_error when S3 is unreachable, then the next flush uploads it', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
     const clock = new SettableClock('2026-11-28T15:00:00Z');
-    const down = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const down = new S3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
     const r = await createStageLogger(stage.config, { clock, s3Client: down, opsLog: silentOpsLogForTests }).logFetch(payload(1));
     expect(r).toMatchObject({ fetch_number: 1, pending: 1, rotated: false, upload_error: { code: 'E_S3_UNREACHABLE' } });
     expect(readFileSync(logFilePaths(stage.config.localDir, 'merge').log, 'utf8')).toContain('fetch_number=1');
@@ -166,14 +181,15 @@ describe('stage logger against a real S3 server', () => {
   it('releases the stage lock and closes the log file on close()', async () => {
     const stage = await createTestStage({ fetchLimit: 100 });
     const logger = createStageLogger(stage.config, { clock: new SettableClock('2026-11-28T15:00:00Z'), s3Client: stage.client, opsLog: silentOpsLogForTests });
-    const openLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        // Only this test's log: loggers of earlier tests may still hold theirs for holdLockMs.
-        return readlinkSync(`/proc/self/fd/${fd}`) === `${stage.config.localDir}/merge_fetches.log`;
-      } catch {
-        return false;
-      }
-    }).length;
+    const openLogs = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          // Only this test's log: loggers of earlier tests may still hold theirs for holdLockMs.
+          return readlinkSync(`/proc/self/fd/${fd}`) === `${stage.config.localDir}/merge_fetches.log`;
+        } catch {
+          return false;
+        }
+      }).length;
     for (let i = 1; i <= 3; i++) await logger.logFetch(payload(i));
     expect(openLogs()).toBe(1);
     expect(existsSync(`${stage.config.localDir}/merge.lock`)).toBe(true);
@@ -186,12 +202,22 @@ describe('stage logger against a real S3 server', () => {
   it('sends a backlog left by an outage as uploads of at most fetchLimit fetches', async () => {
     const stage = await createTestStage({ fetchLimit: 3 });
     const clock = new SettableClock('2026-11-28T15:00:00Z');
-    const down = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const down = new S3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
     const offline = createStageLogger(stage.config, { clock, s3Client: down, opsLog: silentOpsLogForTests, holdLockMs: 0 });
     for (let i = 1; i <= 8; i++) await offline.logFetch(payload(i));
     const flushed = await createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests }).flush();
     expect(flushed.uploads.map((u) => u.fetches)).toEqual([3, 3, 2]);
     const day = await stage.readDaily('2026-11-28');
-    expect(day!.uploads.map((u) => u.fetch_data.map((f) => f.fetch_number))).toEqual([[1, 2, 3], [4, 5, 6], [7, 8]]);
+    expect(day!.uploads.map((u) => u.fetch_data.map((f) => f.fetch_number))).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8],
+    ]);
   });
 });

@@ -60,7 +60,9 @@ describe('payload text kept exactly', () => {
       if (layout === 'compact') {
         expect(local.split('\n')[1]).toBe(PAYLOAD_COMPACT);
       } else {
-        expect(local).toContain('\n      "match_id": 9007199254740993,\n      "score": 12345678901234567890,\n      "ratio": 1e400,\n      "zero": -0,\n      "one": 1.0,\n      "name": "Jos\\u00e9 é",\n');
+        expect(local).toContain(
+          '\n      "match_id": 9007199254740993,\n      "score": 12345678901234567890,\n      "ratio": 1e400,\n      "zero": -0,\n      "one": 1.0,\n      "name": "Jos\\u00e9 é",\n',
+        );
         expect(local).toContain('\n  "note": "\\u2603"\n}\n=== FETCH END');
       }
 

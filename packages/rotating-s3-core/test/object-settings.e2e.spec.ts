@@ -76,14 +76,36 @@ describe('object settings on every request', () => {
 
     const kinds = seen.map(kind);
     // Every path the issue names was really exercised.
-    for (const k of ['PutObject', 'CreateMultipartUpload', 'UploadPartCopy', 'UploadPart', 'CompleteMultipartUpload', 'GetObject', 'HeadObject', 'ListObjectsV2', 'DeleteObject']) {
+    for (const k of [
+      'PutObject',
+      'CreateMultipartUpload',
+      'UploadPartCopy',
+      'UploadPart',
+      'CompleteMultipartUpload',
+      'GetObject',
+      'HeadObject',
+      'ListObjectsV2',
+      'DeleteObject',
+    ]) {
       expect(kinds, k).toContain(k);
     }
     const puts = seen.filter((r) => kind(r) === 'PutObject');
-    expect(puts.some((r) => r.url.includes('.lease')), 'the lease object').toBe(true);
-    expect(puts.some((r) => r.url.includes('.rotating-s3-doctor-')), "doctor's probes").toBe(true);
-    expect(puts.some((r) => r.url.includes(`/logs/merge/${PROBE_FOLDER}`)), "the append store's capability probes").toBe(true);
-    expect(puts.some((r) => Number(r.headers['content-length']) > 5 * 1024 * 1024), 'a daily object above 5 MiB').toBe(true);
+    expect(
+      puts.some((r) => r.url.includes('.lease')),
+      'the lease object',
+    ).toBe(true);
+    expect(
+      puts.some((r) => r.url.includes('.rotating-s3-doctor-')),
+      "doctor's probes",
+    ).toBe(true);
+    expect(
+      puts.some((r) => r.url.includes(`/logs/merge/${PROBE_FOLDER}`)),
+      "the append store's capability probes",
+    ).toBe(true);
+    expect(
+      puts.some((r) => Number(r.headers['content-length']) > 5 * 1024 * 1024),
+      'a daily object above 5 MiB',
+    ).toBe(true);
 
     for (const r of seen) {
       expect(r.headers['x-amz-expected-bucket-owner'], `${kind(r)} ${r.url}`).toBe(OWNER);
@@ -110,7 +132,7 @@ describe('object settings on every request', () => {
     expect(doctor.stdout).toMatch(new RegExp(`expected bucket owner.*account ${OWNER}`));
   });
 
-  it('a library user\'s own S3 client gets the stage\'s settings too', async () => {
+  it("a library user's own S3 client gets the stage's settings too", async () => {
     const own = await createTestStage({ fetchLimit: 1, sse: 'AES256', storageClass: 'STANDARD_IA', expectedBucketOwner: OWNER });
     const seen: Seen[] = [];
     const recorder = await startFaultProxy(getTestS3().endpoint, (req) => {
@@ -118,7 +140,13 @@ describe('object settings on every request', () => {
       return 'ok';
     });
     try {
-      const s3Client = new S3Client({ endpoint: recorder.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+      const s3Client = new S3Client({
+        endpoint: recorder.endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
       const logger = createStageLogger(own.config, { clock: new SettableClock('2026-11-28T15:00:00Z'), s3Client, opsLog: silentOpsLog, holdLockMs: 0 });
       expect(await logger.logFetch({ matches: [{ match_id: 'x' }] })).toMatchObject({ rotated: true });
       await logger.close();

@@ -35,7 +35,11 @@ describe('docs', () => {
     const rows = new Map<string, string[]>();
     for (const line of doc('troubleshooting.md').split('\n')) {
       const m = /^\| `(E_[A-Z0-9_]+)` \|(.*)\|$/.exec(line);
-      if (m) rows.set(m[1]!, m[2]!.split(' | ').map((c) => c.trim()));
+      if (m)
+        rows.set(
+          m[1]!,
+          m[2]!.split(' | ').map((c) => c.trim()),
+        );
     }
     const missing = codes.filter((c) => !rows.has(c));
     expect(missing, 'error codes without a row in docs/troubleshooting.md').toEqual([]);

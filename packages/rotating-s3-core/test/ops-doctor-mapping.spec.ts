@@ -28,7 +28,10 @@ import type { DoctorReport, StageConfig } from '../src/index.js';
 const SECRET = 'secret-never-printed-0123456789';
 
 function s3Error(name: string, status: number, extra: Record<string, unknown> = {}): S3ServiceException {
-  return Object.assign(new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: `${name} from the mock` }), extra);
+  return Object.assign(
+    new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: `${name} from the mock` }),
+    extra,
+  );
 }
 
 function newClient(): S3Client {
@@ -107,7 +110,9 @@ describe('doctor error mapping (mocked S3 client)', () => {
     mock.on(ListObjectsV2Command).rejects(s3Error('AccessDenied', 403, { message: 'Access Denied', [EXPECTED_OWNER_MARK]: '111122223333' }));
     const report = await run();
     expect(find(report, 'bucket reachable').detail).toMatch(/: E_S3_OWNER AccessDenied \(HTTP 403\)$/);
-    expect(find(report, 'bucket reachable').fix).toMatch(/expected bucket owner 111122223333: if bucket "pipeline-logs" belongs to another account, fix ROTATING_S3_EXPECTED_BUCKET_OWNER/);
+    expect(find(report, 'bucket reachable').fix).toMatch(
+      /expected bucket owner 111122223333: if bucket "pipeline-logs" belongs to another account, fix ROTATING_S3_EXPECTED_BUCKET_OWNER/,
+    );
     expect(find(report, 'expected bucket owner').status).toBe('skip');
   });
 
@@ -116,7 +121,10 @@ describe('doctor error mapping (mocked S3 client)', () => {
     config = { ...config, sse: 'aws:kms', sseKmsKeyId: key, expectedBucketOwner: '111122223333' };
     mock.on(PutObjectCommand).resolves({ ETag: '"e"', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
     const good = await run();
-    expect(find(good, 'encryption (sse)')).toMatchObject({ status: 'pass', detail: `aws:kms with key ${key} (x-amz-server-side-encryption-aws-kms-key-id of the probe)` });
+    expect(find(good, 'encryption (sse)')).toMatchObject({
+      status: 'pass',
+      detail: `aws:kms with key ${key} (x-amz-server-side-encryption-aws-kms-key-id of the probe)`,
+    });
     expect(find(good, 'expected bucket owner').status).toBe('pass');
 
     mock.on(PutObjectCommand).rejects(s3Error('AccessDenied', 403));
@@ -193,7 +201,10 @@ describe('doctor error mapping (mocked S3 client)', () => {
       },
     });
     const report = await runDoctor(config, { client: bare, env: {} });
-    expect(find(report, 'credentials')).toMatchObject({ status: 'fail', detail: 'E_S3_AUTH: no credentials found (Could not load credentials from any providers)' });
+    expect(find(report, 'credentials')).toMatchObject({
+      status: 'fail',
+      detail: 'E_S3_AUTH: no credentials found (Could not load credentials from any providers)',
+    });
     expect(report.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual([
       'bucket reachable',
       'write / read probe object',

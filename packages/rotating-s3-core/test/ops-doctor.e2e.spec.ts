@@ -76,7 +76,13 @@ describe('doctor against the test S3 server', () => {
     expect(bucket.detail).toContain('at http://127.0.0.1:9');
     expect(bucket.detail).toContain('E_S3_UNREACHABLE');
     expect(bucket.fix).toMatch(/AWS_ENDPOINT_URL_S3/);
-    for (const name of ['write / read probe object', 'conditional writes enforced', 'checksum headers accepted', 'UploadPartCopy supported', 'delete probe object']) {
+    for (const name of [
+      'write / read probe object',
+      'conditional writes enforced',
+      'checksum headers accepted',
+      'UploadPartCopy supported',
+      'delete probe object',
+    ]) {
       expect(statuses(report)[name], name).toBe('skip');
     }
     expect(text.stdout).toMatch(/✗ bucket reachable: .*E_S3_UNREACHABLE.*\n {4}fix: nothing answers at the endpoint/);
@@ -104,7 +110,12 @@ describe('doctor against the test S3 server', () => {
   it('fails "credentials" with a fix when the default chain finds none', async () => {
     const stage = await createTestStage();
     const { AWS_ACCESS_KEY_ID: _k, AWS_SECRET_ACCESS_KEY: _s, ...env } = stage.env;
-    const noCredentials = { ...env, AWS_SHARED_CREDENTIALS_FILE: join(stage.dir, 'none'), AWS_CONFIG_FILE: join(stage.dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true' };
+    const noCredentials = {
+      ...env,
+      AWS_SHARED_CREDENTIALS_FILE: join(stage.dir, 'none'),
+      AWS_CONFIG_FILE: join(stage.dir, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
     const { text, report } = await doctor(stage, noCredentials);
     expect(text.code).toBe(1);
     expect(report.checks.find((c) => c.name === 'credentials')).toMatchObject({ status: 'fail' });
@@ -147,7 +158,8 @@ function docsPolicy(bucket: string, prefix: string): unknown {
   return JSON.parse(json.replaceAll('pipeline-logs', bucket).replaceAll('logs/merge', prefix));
 }
 
-if (!motoAvailable()) process.stderr.write('[ops-doctor] skipped "doctor against an S3 server that enforces IAM": needs moto, and this run uses another server\n');
+if (!motoAvailable())
+  process.stderr.write('[ops-doctor] skipped "doctor against an S3 server that enforces IAM": needs moto, and this run uses another server\n');
 describe.skipIf(!motoAvailable())('doctor against an S3 server that enforces IAM (moto with authentication)', () => {
   let moto: AuthMoto;
   let stage: TestStage;

@@ -67,7 +67,9 @@ describe('metrics file', () => {
     const dir = join(stage.dir, 'textfile');
     mkdirSync(dir);
     const file = writePayload(stage, 'p.json', payload(1));
-    const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--metrics-file', join(dir, 'rs3-{stage}.prom')], { env: { ...stage.env, ROTATING_S3_METRICS_FILE: join(stage.dir, 'unused.prom') } });
+    const r = await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--metrics-file', join(dir, 'rs3-{stage}.prom')], {
+      env: { ...stage.env, ROTATING_S3_METRICS_FILE: join(stage.dir, 'unused.prom') },
+    });
     expect(r.code).toBe(0);
     expect(readdirSync(dir)).toEqual(['rs3-merge.prom']);
     expect(readdirSync(stage.dir)).not.toContain('unused.prom');
@@ -78,14 +80,18 @@ describe('metrics file', () => {
     writeFileSync(join(stage.dir, 'not-a-dir'), '');
     const r = await log(stage, 1, '2026-11-28T14:00:00-05:00', { ...stage.env, ROTATING_S3_METRICS_FILE: join(stage.dir, 'not-a-dir', 'm.prom') });
     expect(r.json).toMatchObject({ fetch_number: 1, pending: 1 });
-    expect(r.stderr).toMatch(/^rotating-s3: warning: cannot write the metrics file .*not-a-dir\/m\.prom \(ENOTDIR\); fix --metrics-file \/ ROTATING_S3_METRICS_FILE/);
+    expect(r.stderr).toMatch(
+      /^rotating-s3: warning: cannot write the metrics file .*not-a-dir\/m\.prom \(ENOTDIR\); fix --metrics-file \/ ROTATING_S3_METRICS_FILE/,
+    );
   });
 
   it('status --local --metrics-file refreshes the file of an idle stage (cron)', async () => {
     const stage = await createTestStage();
     await log(stage, 1, '2026-11-28T14:00:00-05:00', stage.env);
     const target = join(stage.dir, 'm.prom');
-    const r = await runCli(['status', '--local', '--config', stage.configFile, '--metrics-file', target, '--now', '2026-11-28T14:30:00-05:00'], { env: stage.env });
+    const r = await runCli(['status', '--local', '--config', stage.configFile, '--metrics-file', target, '--now', '2026-11-28T14:30:00-05:00'], {
+      env: stage.env,
+    });
     expect(r.stdout).toContain(`metrics file     ${target}`);
     const samples = parsePrometheusStrict(readFileSync(target, 'utf8'));
     expect(sampleValue(samples, 'rotating_s3_oldest_pending_age_seconds', { stage: 'merge' })).toBe(1800);
@@ -96,7 +102,9 @@ describe('metrics file', () => {
 function shippedExpressions(): Array<{ where: string; expr: string }> {
   const rules = readFileSync(join(DOCS, 'alerts', 'rotating-s3.rules.yml'), 'utf8');
   const fromRules = [...rules.matchAll(/^\s+expr: (.+)$/gm)].map((m) => ({ where: 'rules', expr: m[1]! }));
-  const dashboard = JSON.parse(readFileSync(join(DOCS, 'grafana', 'rotating-s3.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(readFileSync(join(DOCS, 'grafana', 'rotating-s3.json'), 'utf8')) as {
+    panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+  };
   const fromDashboard = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `dashboard "${p.title}"`, expr: t.expr })));
   return [...fromRules, ...fromDashboard];
 }

@@ -12,10 +12,16 @@ import { readObjectText } from '@rotating-s3/test-harness';
 import { createTestStage, payload, runCli, writePayload } from './support.js';
 
 describe('migration from the Python scripts', () => {
-  it("appends to a daily object the Python script wrote earlier that day, keeping its uploads and totals consistent", async () => {
+  it('appends to a daily object the Python script wrote earlier that day, keeping its uploads and totals consistent', async () => {
     const stage = await createTestStage(); // fetchLimit 3
     const python = {
-      daily_metadata: { date: '2026-11-28', total_uploads_today: 1, total_records_today: 4, first_upload_today: '2026-11-28T08:00:00.123456-05:00', last_upload: '2026-11-28T08:00:00.123456-05:00' },
+      daily_metadata: {
+        date: '2026-11-28',
+        total_uploads_today: 1,
+        total_records_today: 4,
+        first_upload_today: '2026-11-28T08:00:00.123456-05:00',
+        last_upload: '2026-11-28T08:00:00.123456-05:00',
+      },
       uploads: [
         {
           upload_sequence: 1,
@@ -23,8 +29,20 @@ describe('migration from the Python scripts', () => {
           records_in_upload: 4,
           fetches_in_upload: 2,
           fetch_data: [
-            { fetch_id: 'py-1', fetch_number: 1, timestamp: '2026-11-28T07:50:00.000000-05:00', records: 2, data: { matches: [{ match_id: 'p1' }, { match_id: 'p2' }] } },
-            { fetch_id: 'py-2', fetch_number: 2, timestamp: '2026-11-28T07:55:00.000000-05:00', records: 2, data: { matches: [{ match_id: 'p3' }, { match_id: 'p4' }] } },
+            {
+              fetch_id: 'py-1',
+              fetch_number: 1,
+              timestamp: '2026-11-28T07:50:00.000000-05:00',
+              records: 2,
+              data: { matches: [{ match_id: 'p1' }, { match_id: 'p2' }] },
+            },
+            {
+              fetch_id: 'py-2',
+              fetch_number: 2,
+              timestamp: '2026-11-28T07:55:00.000000-05:00',
+              records: 2,
+              data: { matches: [{ match_id: 'p3' }, { match_id: 'p4' }] },
+            },
           ],
         },
       ],
@@ -34,12 +52,20 @@ describe('migration from the Python scripts', () => {
 
     for (let i = 1; i <= 3; i++) {
       const file = writePayload(stage, `p${i}.json`, payload(i));
-      expect((await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', `2026-11-28T09:0${i}:00-05:00`], { env: stage.env })).code).toBe(0);
+      expect(
+        (await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', `2026-11-28T09:0${i}:00-05:00`], { env: stage.env })).code,
+      ).toBe(0);
     }
     const daily = (await stage.readDaily('2026-11-28'))!;
     expect(daily.uploads.map((u) => u.upload_sequence)).toEqual([1, 2]);
     expect(daily.uploads[0]!.fetch_data.map((f) => f.fetch_id)).toEqual(['py-1', 'py-2']);
-    expect(daily.daily_metadata).toMatchObject({ date: '2026-11-28', total_uploads_today: 2, total_records_today: 10, total_fetches_today: 5, first_upload_today: '2026-11-28T08:00:00.123456-05:00' });
+    expect(daily.daily_metadata).toMatchObject({
+      date: '2026-11-28',
+      total_uploads_today: 2,
+      total_records_today: 10,
+      total_fetches_today: 5,
+      first_upload_today: '2026-11-28T08:00:00.123456-05:00',
+    });
     // Rewritten in rotating-s3's layout: one upload per line, metadata last.
     expect((await readObjectText(stage.bucket, key))!.split('\n')[0]).toBe('{"uploads":[');
   });

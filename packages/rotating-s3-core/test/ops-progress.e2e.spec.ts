@@ -54,18 +54,37 @@ describe('flush progress', () => {
   it('catching up a backlog of two days on a terminal advances the bar to every uploaded fetch', async () => {
     const stage = await createTestStage({ fetchLimit: 100 });
     const env = stage.env;
-    for (const [i, now] of ['2026-11-27T10:00:00-05:00', '2026-11-27T11:00:00-05:00', '2026-11-28T10:00:00-05:00', '2026-11-28T10:01:00-05:00', '2026-11-28T10:02:00-05:00'].entries()) {
+    for (const [i, now] of [
+      '2026-11-27T10:00:00-05:00',
+      '2026-11-27T11:00:00-05:00',
+      '2026-11-28T10:00:00-05:00',
+      '2026-11-28T10:01:00-05:00',
+      '2026-11-28T10:02:00-05:00',
+    ].entries()) {
       // Logged while S3 is down: the fetches stay pending (the first fetch of 11-28 tries the 11-27 upload).
       const file = writePayload(stage, `p${i}.json`, payload(i));
-      expect((await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', now], { env: { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } })).code).toBe(0);
+      expect(
+        (
+          await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', now], {
+            env: { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' },
+          })
+        ).code,
+      ).toBe(0);
     }
     // A bar is drawn for a backlog (more than fetchLimit pending): flush with the stage's limit set to 2.
-    const logger = createStageLogger({ ...stage.config, fetchLimit: 2 }, { clock: fixedClock('2026-11-28T10:05:00-05:00'), holdLockMs: 0, s3Client: stage.client });
+    const logger = createStageLogger(
+      { ...stage.config, fetchLimit: 2 },
+      { clock: fixedClock('2026-11-28T10:05:00-05:00'), holdLockMs: 0, s3Client: stage.client },
+    );
     const stream = fakeTerminal();
     const result = await withFlushProgress(logger, () => logger.flush(), { stream, env: {}, intervalMs: 10 });
     expect(result.uploaded_fetches).toBe(5);
     // A backlog goes up in uploads of at most fetchLimit (2) fetches: 11-27 in one, 11-28 in two.
-    expect(result.uploads.map((u) => [u.date, u.fetches])).toEqual([['2026-11-27', 2], ['2026-11-28', 2], ['2026-11-28', 1]]);
+    expect(result.uploads.map((u) => [u.date, u.fetches])).toEqual([
+      ['2026-11-27', 2],
+      ['2026-11-28', 2],
+      ['2026-11-28', 1],
+    ]);
     expect(stream.text()).toMatch(/flush merge: uploading 5 fetches of 2 date\(s\) \[[█░]+\] 100% \| 5\/5/);
   });
 
@@ -73,7 +92,9 @@ describe('flush progress', () => {
     const stage = await createTestStage({ fetchLimit: 2 });
     for (let i = 0; i < 4; i++) {
       const file = writePayload(stage, `p${i}.json`, payload(i));
-      await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', `2026-11-28T10:0${i}:00-05:00`], { env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
+      await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', `2026-11-28T10:0${i}:00-05:00`], {
+        env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' },
+      });
     }
     const flush = await runCli(['flush', '--config', stage.configFile, '--now', '2026-11-28T10:05:00-05:00'], { env: stage.env });
     expect(flush.code).toBe(0);

@@ -26,7 +26,12 @@ describe('status', () => {
 
     const table = await runCli(['status', '--config', stage.configFile, '--now', '2026-11-28T14:05:00-05:00'], { env: stage.env });
     expect(table.code).toBe(0);
-    const rows = Object.fromEntries(table.stdout.trimEnd().split('\n').map((l) => [l.slice(0, 15).trim(), l.slice(17)]));
+    const rows = Object.fromEntries(
+      table.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => [l.slice(0, 15).trim(), l.slice(17)]),
+    );
     expect(rows).toMatchObject({
       stage: 'merge (America/New_York)',
       date: '2026-11-28 (local day of America/New_York)',
@@ -43,7 +48,13 @@ describe('status', () => {
 
     const json = (await runCli(['status', '--json', '--config', stage.configFile, '--now', '2026-11-28T14:05:00-05:00'], { env: stage.env })).json!;
     expect(json).toMatchObject({ date: '2026-11-28', fetch_number: 4, pending: 1, daily_key: 'logs/merge/merge_json_log_2026-11-28.json' });
-    expect(json['s3']).toMatchObject({ key: 'logs/merge/merge_json_log_2026-11-28.json', daily_object_exists: true, total_uploads_today: 1, total_fetches_today: 3, total_records_today: 6 });
+    expect(json['s3']).toMatchObject({
+      key: 'logs/merge/merge_json_log_2026-11-28.json',
+      daily_object_exists: true,
+      total_uploads_today: 1,
+      total_fetches_today: 3,
+      total_records_today: 6,
+    });
     expect(json['s3'].size_bytes).toBeGreaterThan(0);
     expect(json['metrics']).toMatchObject({
       generated_timestamp_seconds: epoch('2026-11-28T14:05:00-05:00'),
@@ -76,8 +87,12 @@ describe('status', () => {
 
     const failing = await runCli(['status', '--config', stage.configFile, '--now', '2026-11-28T09:12:00-05:00'], { env: down });
     expect(failing.code).toBe(0);
-    expect(failing.stdout).toMatch(/^pending fetches {2}3, fetchLimit 3: a rotation is overdue \(see last error; the next log or flush retries\); oldest 12m 00s ago/m);
-    expect(failing.stdout).toMatch(/^last error {7}E_S3_UNREACHABLE, \d+[smhd].* ago \(.*\): upload to daily object \S+ in bucket \S+ failed: S3 \w+ answered .*ECONNREFUSED/m);
+    expect(failing.stdout).toMatch(
+      /^pending fetches {2}3, fetchLimit 3: a rotation is overdue \(see last error; the next log or flush retries\); oldest 12m 00s ago/m,
+    );
+    expect(failing.stdout).toMatch(
+      /^last error {7}E_S3_UNREACHABLE, \d+[smhd].* ago \(.*\): upload to daily object \S+ in bucket \S+ failed: S3 \w+ answered .*ECONNREFUSED/m,
+    );
     expect(failing.stdout).toMatch(/^s3 today {9}unavailable: E_S3_UNREACHABLE /m);
     expect(failing.stdout).toMatch(/^totals {11}0 uploads, 1 failed upload attempt, 0 retries/m);
 
@@ -86,7 +101,14 @@ describe('status', () => {
     const json = (await runCli(['status', '--json', '--local', '--config', stage.configFile, '--now', '2026-11-28T09:14:00-05:00'], { env: stage.env })).json!;
     expect(json['last_error']).toBeNull();
     expect(json['s3']).toBeUndefined();
-    expect(json['metrics']).toMatchObject({ uploads_total: 1, upload_failures_total: 1, upload_retries_total: 1, upload_failures_by_code_total: { E_S3_UNREACHABLE: 1 }, pending_fetches: 0, oldest_pending_age_seconds: 0 });
+    expect(json['metrics']).toMatchObject({
+      uploads_total: 1,
+      upload_failures_total: 1,
+      upload_retries_total: 1,
+      upload_failures_by_code_total: { E_S3_UNREACHABLE: 1 },
+      pending_fetches: 0,
+      oldest_pending_age_seconds: 0,
+    });
   });
 
   it('after local midnight shows the transition, fetch number 1 and the old day uploaded into its own object', async () => {
@@ -101,7 +123,13 @@ describe('status', () => {
     expect(r.stdout).toMatch(/^s3 today {9}no daily object yet/m);
     expect(r.stdout).toMatch(/^next midnight {4}2026-11-30T00:00:00\.000-05:00 \(in 23h 58m\)$/m);
     const json = (await runCli(['status', '--json', '--local', '--config', stage.configFile, '--now', '2026-11-29T00:02:00-05:00'], { env: stage.env })).json!;
-    expect(json['metrics']).toMatchObject({ midnight_transitions_total: 1, last_midnight_timestamp_seconds: epoch('2026-11-29T00:01:00-05:00'), day_start_timestamp_seconds: epoch('2026-11-29T00:00:00-05:00'), fetches_today: 1, records_today: 2 });
+    expect(json['metrics']).toMatchObject({
+      midnight_transitions_total: 1,
+      last_midnight_timestamp_seconds: epoch('2026-11-29T00:01:00-05:00'),
+      day_start_timestamp_seconds: epoch('2026-11-29T00:00:00-05:00'),
+      fetches_today: 1,
+      records_today: 2,
+    });
     expect((await stage.readDaily('2026-11-28'))?.daily_metadata.total_fetches_today).toBe(1);
   });
 
@@ -110,7 +138,9 @@ describe('status', () => {
     const big = 'x'.repeat(120_000);
     for (let i = 1; i <= 3; i++) {
       const file = writePayload(stage, `big${i}.json`, JSON.stringify({ matches: [{ match_id: `b${i}`, blob: big }] }));
-      expect((await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', `2026-11-28T10:0${i}:00-05:00`], { env: stage.env })).code).toBe(0);
+      expect(
+        (await runCli(['log', '--config', stage.configFile, '--payload-file', file, '--now', `2026-11-28T10:0${i}:00-05:00`], { env: stage.env })).code,
+      ).toBe(0);
     }
     const tail = (await runCli(['status', '--json', '--config', stage.configFile, '--now', '2026-11-28T10:05:00-05:00'], { env: stage.env })).json!;
     expect(tail['s3']).toMatchObject({ daily_object_exists: true, total_uploads_today: 1, total_fetches_today: 3, total_records_today: 3 });
@@ -128,7 +158,9 @@ describe('status', () => {
   it('against a wrong endpoint still prints the local state and says why S3 is unavailable (exit 0)', async () => {
     const stage = await createTestStage();
     await log(stage, 1, '2026-11-28T14:00:00-05:00');
-    const r = await runCli(['status', '--config', stage.configFile, '--now', '2026-11-28T14:01:00-05:00'], { env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
+    const r = await runCli(['status', '--config', stage.configFile, '--now', '2026-11-28T14:01:00-05:00'], {
+      env: { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^pending fetches {2}1 of 3 before the next rotation; oldest 1m 00s ago/m);
     expect(r.stdout).toMatch(/^s3 today {9}unavailable: E_S3_UNREACHABLE S3 HeadObject s3:\/\/.* failed: .*ECONNREFUSED.*; check the endpoint/m);

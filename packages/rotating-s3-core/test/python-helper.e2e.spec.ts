@@ -31,7 +31,9 @@ describe('python/rotating_s3.py', () => {
     expect(r.stderr).toMatch(/Ran 7 tests/);
     expect(r.stderr).toMatch(/\nOK\n/);
     // What test_rotates_into_s3_after_fetch_limit_fetches uploaded.
-    const daily = JSON.parse((await readObjectText(bucket, 'logs/merge/merge_json_log_2026-11-28.json'))!) as { uploads: Array<{ fetch_data: Array<{ fetch_id: string; records: number }> }> };
+    const daily = JSON.parse((await readObjectText(bucket, 'logs/merge/merge_json_log_2026-11-28.json'))!) as {
+      uploads: Array<{ fetch_data: Array<{ fetch_id: string; records: number }> }>;
+    };
     expect(daily.uploads.flatMap((u) => u.fetch_data.map((f) => [f.fetch_id, f.records]))).toEqual([
       ['rot-1', 1],
       ['rot-2', 1],

@@ -27,7 +27,11 @@ describe('reliability', () => {
     const acked: Array<{ id: string; number: number; date: string; writer: string }> = [];
     await Promise.all(
       hosts.map(async (config, h) => {
-        const logger = createStageLogger(config, { clock, s3Client: stage.client, opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) } });
+        const logger = createStageLogger(config, {
+          clock,
+          s3Client: stage.client,
+          opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) },
+        });
         for (let i = 0; i < 30; i++) {
           const r = await logger.logFetch(payload(i), { fetchId: `host${h}-${i}` });
           acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date, writer: `host${h}` });
@@ -47,7 +51,11 @@ describe('reliability', () => {
     const acked: Array<{ id: string; number: number; date: string; writer: string }> = [];
     await Promise.all(
       hosts.map(async (config, h) => {
-        const logger = createStageLogger(config, { clock, s3Client: stage.client, opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) } });
+        const logger = createStageLogger(config, {
+          clock,
+          s3Client: stage.client,
+          opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) },
+        });
         for (let i = 0; i < 8; i++) {
           const r = await logger.logFetch(big(h, i), { fetchId: `host${h}-${i}` });
           acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date, writer: `host${h}` });
@@ -79,7 +87,12 @@ describe('reliability', () => {
     );
     const results = outputs.flatMap((o) => o.trim().split('\n')).map((l) => JSON.parse(l) as { fetch_id: string; fetch_number: number; date: string });
     expect(results).toHaveLength(4 * perProcess);
-    await oracle(stage, '4 processes on one host (stage lock)', 0, results.map((r) => ({ id: r.fetch_id, number: r.fetch_number, date: r.date })));
+    await oracle(
+      stage,
+      '4 processes on one host (stage lock)',
+      0,
+      results.map((r) => ({ id: r.fetch_id, number: r.fetch_number, date: r.date })),
+    );
   }, 180_000);
 
   it('refuses a fetch on a full disk without damaging what was logged, and numbers on without a gap', async () => {
@@ -127,17 +140,28 @@ describe('reliability', () => {
     acked.push(await logger.logFetch(payload(4), { fetchId: 'disk-4' }));
     expect(acked.map((r) => r.fetch_number)).toEqual([1, 2, 3, 4, 5]);
     expect(existsSync(join(stage.config.localDir, 'merge_quarantine.log'))).toBe(false);
-    await oracle(stage, 'disk full during append, read-only state write', faults.count, acked.map((r) => ({ id: r.fetch_id, number: r.fetch_number, date: r.date })));
+    await oracle(
+      stage,
+      'disk full during append, read-only state write',
+      faults.count,
+      acked.map((r) => ({ id: r.fetch_id, number: r.fetch_number, date: r.date })),
+    );
   });
 
   it('keeps local files private and secrets out of output and files; treats payloads as data', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
     const secret = 'sekrit-Key-0123456789abcdefSECRET';
     const env = { ...stage.env, AWS_SECRET_ACCESS_KEY: secret };
-    const evil = writePayload(stage, 'evil.json', '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}, "matches": [{"match_id": "$(rm -rf /)", "js": "process.exit(3)"}]}');
+    const evil = writePayload(
+      stage,
+      'evil.json',
+      '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}, "matches": [{"match_id": "$(rm -rf /)", "js": "process.exit(3)"}]}',
+    );
     const now = ['--now', '2026-11-28T17:00:00Z']; // 2026-11-28 in the stage's zone, never the real date
     const ok = await runCli(['log', '--config', stage.configFile, '--payload-file', evil, '--fetch-id', 'evil-1', ...now], { env });
-    const down = await runCli(['log', '--config', stage.configFile, '--payload-file', evil, ...now], { env: { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
+    const down = await runCli(['log', '--config', stage.configFile, '--payload-file', evil, ...now], {
+      env: { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' },
+    });
     const bad = await runCli(['doctor', '--config', stage.configFile], { env: { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
     expect(ok.code, ok.stderr).toBe(0);
     expect(down.code).toBe(0);
@@ -165,7 +189,13 @@ describe('reliability', () => {
   it('refuses to upload through an endpoint that ignores conditional writes unless the stage is single-writer', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
     const proxy = await startFaultProxy(getTestS3().endpoint, () => 'ok', 0, ['if-match', 'if-none-match']);
-    const client = new S3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const client = new S3Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     const clock = new SettableClock('2026-11-28T15:00:00Z');
     const multi = createStageLogger(stage.config, { clock, s3Client: client, opsLog: silentOpsLog, holdLockMs: 0 });
     const refused = await multi.logFetch(payload(1), { fetchId: 'nc-1' });

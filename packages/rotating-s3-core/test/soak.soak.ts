@@ -23,42 +23,64 @@ const FETCH_LIMIT = 5;
 const PAYLOAD_BYTES = Number(process.env['SOAK_PAYLOAD_BYTES'] ?? 0);
 
 describe('soak', () => {
-  itWithCapability('conditional-put', `W = ${WRITERS.join(', ')} writers (${WRITERS.map((_, i) => fetchesFor(i)).join(', ')} fetches each), kill -9 and 5% S3 faults: nothing lost or duplicated`, async () => {
-    const reports: SoakReport[] = [];
-    const load: string[] = [];
-    for (const [index, writers] of WRITERS.entries()) {
-      const dir = mkdtempSync(join(tmpdir(), 'rs3-soak-'));
-      try {
-        const before = loadavg()[0]!;
-        reports.push(await runSoak({ writers, fetchesPerWriter: fetchesFor(index), kills: KILLS_PER_WRITER * writers, fetchLimit: FETCH_LIMIT, payloadBytes: PAYLOAD_BYTES, seed: 1000 + writers }, dir));
-        load.push(`W=${writers}: load average ${before.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
-        process.stdout.write(`\n${soakTable(reports.slice(-1))}\n`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+  itWithCapability(
+    'conditional-put',
+    `W = ${WRITERS.join(', ')} writers (${WRITERS.map((_, i) => fetchesFor(i)).join(', ')} fetches each), kill -9 and 5% S3 faults: nothing lost or duplicated`,
+    async () => {
+      const reports: SoakReport[] = [];
+      const load: string[] = [];
+      for (const [index, writers] of WRITERS.entries()) {
+        const dir = mkdtempSync(join(tmpdir(), 'rs3-soak-'));
+        try {
+          const before = loadavg()[0]!;
+          reports.push(
+            await runSoak(
+              {
+                writers,
+                fetchesPerWriter: fetchesFor(index),
+                kills: KILLS_PER_WRITER * writers,
+                fetchLimit: FETCH_LIMIT,
+                payloadBytes: PAYLOAD_BYTES,
+                seed: 1000 + writers,
+              },
+              dir,
+            ),
+          );
+          load.push(`W=${writers}: load average ${before.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+          process.stdout.write(`\n${soakTable(reports.slice(-1))}\n`);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       }
-    }
-    const table = soakTable(reports);
-    process.stdout.write(`\nsoak report\n${table}\n`);
-    const target = process.env['SOAK_REPORT'];
-    if (target) writeFileSync(target, renderReport(reports, table, load));
+      const table = soakTable(reports);
+      process.stdout.write(`\nsoak report\n${table}\n`);
+      const target = process.env['SOAK_REPORT'];
+      if (target) writeFileSync(target, renderReport(reports, table, load));
 
-    for (const r of reports) {
-      expect(r.violations, `W=${r.writers}`).toEqual([]);
-      expect({ W: r.writers, lost: r.lost, duplicated: r.duplicated }).toEqual({ W: r.writers, lost: 0, duplicated: 0 });
-      expect(r.acked).toBe(r.writers * r.fetchesPerWriter);
-    }
-    const w8 = reports.find((r) => r.writers === 8);
-    if (w8 && w8.fetchesPerWriter >= 1000) {
-      expect(w8.acked).toBeGreaterThanOrEqual(2_000);
-      expect(w8.faults).toBeGreaterThanOrEqual(300);
-      expect(w8.kills).toBeGreaterThanOrEqual(20);
-    }
-  }, 3_600_000);
+      for (const r of reports) {
+        expect(r.violations, `W=${r.writers}`).toEqual([]);
+        expect({ W: r.writers, lost: r.lost, duplicated: r.duplicated }).toEqual({ W: r.writers, lost: 0, duplicated: 0 });
+        expect(r.acked).toBe(r.writers * r.fetchesPerWriter);
+      }
+      const w8 = reports.find((r) => r.writers === 8);
+      if (w8 && w8.fetchesPerWriter >= 1000) {
+        expect(w8.acked).toBeGreaterThanOrEqual(2_000);
+        expect(w8.faults).toBeGreaterThanOrEqual(300);
+        expect(w8.kills).toBeGreaterThanOrEqual(20);
+      }
+    },
+    3_600_000,
+  );
 });
 
 function renderReport(reports: SoakReport[], table: string, load: string[]): string {
   const details = reports
-    .map((r) => `| ${r.writers} | ${r.seconds.toFixed(1)} | ${r.requests} | ${Object.entries(r.faultsByKind).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.conditionalFailures} | ${r.uploadErrors} | ${r.rotationLatencyMs.count} |`)
+    .map(
+      (r) =>
+        `| ${r.writers} | ${r.seconds.toFixed(1)} | ${r.requests} | ${Object.entries(r.faultsByKind)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} | ${r.conditionalFailures} | ${r.uploadErrors} | ${r.rotationLatencyMs.count} |`,
+    )
     .join('\n');
   return `# Soak: many writers on one daily object, under S3 faults and kill -9
 

@@ -115,7 +115,10 @@ export interface RunResult {
 }
 
 /** Runs the real CLI (`bin/rotating-s3.js`) as a separate process (`nodeArgs`: options for Node itself). */
-export function runCli(args: string[], options: { env?: Record<string, string>; input?: string | Buffer; cwd?: string; nodeArgs?: string[] } = {}): Promise<RunResult> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string | Buffer; cwd?: string; nodeArgs?: string[] } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
       cwd: options.cwd ?? tmpdir(),

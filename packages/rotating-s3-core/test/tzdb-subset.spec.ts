@@ -31,7 +31,16 @@ describe('zones from the packed tzdb of the build', () => {
   });
 
   it('refuses names that are not in the tzdb, including ones that could confuse a line search', () => {
-    for (const bad of ['', 'Mars/Olympus', 'america/new_york', 'America/New_York|US/Eastern', 'US/Eastern\nZEurope/Paris', 'Europe/Paris\n', 'New_York', 'Zurich']) {
+    for (const bad of [
+      '',
+      'Mars/Olympus',
+      'america/new_york',
+      'America/New_York|US/Eastern',
+      'US/Eastern\nZEurope/Paris',
+      'Europe/Paris\n',
+      'New_York',
+      'Zurich',
+    ]) {
       expect(() => zone.resolveZone(bad), JSON.stringify(bad)).toThrow(/unknown timezone/);
     }
   });

@@ -5,7 +5,14 @@ export const N = Number(process.env.BENCH_N ?? 10000);
 export const bucket = process.env.BENCH_BUCKET;
 export const endpoint = process.env.BENCH_ENDPOINT;
 export const dir = process.env.BENCH_DIR;
-export const s3Config = { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
+export const s3Config = {
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+};
 const pad = 'x'.repeat(70);
 export function fetchPayload(i) {
   return { id: `f-${i}`, matches: Array.from({ length: 100 }, (_, k) => ({ match_id: `m${i}-${k}`, v: pad })) };

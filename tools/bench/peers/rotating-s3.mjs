@@ -5,7 +5,17 @@ import { createStageLogger } from '@rotating-s3/core';
 import { N, ack, bucket, dir, fetchPayload, mode, s3Config } from './common.mjs';
 
 const logger = createStageLogger(
-  { stage: 'bench', bucket, prefix: '', localDir: join(dir, 'local'), fetchLimit: 25, timezone: 'UTC', recordsPath: '/matches', recordIdField: 'match_id', forcePathStyle: true },
+  {
+    stage: 'bench',
+    bucket,
+    prefix: '',
+    localDir: join(dir, 'local'),
+    fetchLimit: 25,
+    timezone: 'UTC',
+    recordsPath: '/matches',
+    recordIdField: 'match_id',
+    forcePathStyle: true,
+  },
   { s3Client: new S3Client(s3Config), opsLog: { event() {} } },
 );
 if (mode === 'recover') {

@@ -56,12 +56,24 @@ async function probeMultipart(client: S3Client, bucket: string): Promise<Capabil
   try {
     let copy;
     try {
-      copy = await client.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'b', UploadId: uploadId, PartNumber: 1, CopySource: `${bucket}/big`, CopySourceRange: `bytes=0-${partSize - 1}` }));
+      copy = await client.send(
+        new UploadPartCopyCommand({
+          Bucket: bucket,
+          Key: 'b',
+          UploadId: uploadId,
+          PartNumber: 1,
+          CopySource: `${bucket}/big`,
+          CopySourceRange: `bytes=0-${partSize - 1}`,
+        }),
+      );
     } catch {
       return found; // s3rver answers 501; without a copied part neither capability can be shown.
     }
     const tail = await client.send(new UploadPartCommand({ Bucket: bucket, Key: 'b', UploadId: uploadId, PartNumber: 2, Body: 'tail' }));
-    const parts: CompletedPart[] = [{ PartNumber: 1, ETag: copy.CopyPartResult?.ETag }, { PartNumber: 2, ETag: tail.ETag }];
+    const parts: CompletedPart[] = [
+      { PartNumber: 1, ETag: copy.CopyPartResult?.ETag },
+      { PartNumber: 2, ETag: tail.ETag },
+    ];
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'b', Body: 'exists' }));
     const complete = (ifMatch?: string) =>
       client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'b', UploadId: uploadId, MultipartUpload: { Parts: parts }, IfMatch: ifMatch }));

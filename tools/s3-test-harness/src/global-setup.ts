@@ -54,7 +54,8 @@ async function start(external: string | undefined, preference: string, strict: b
     process.env['ROTATING_S3_TEST_MOTO_PYTHON'] = moto.python;
     return startMoto(moto.python);
   }
-  if (strict) throw new Error(`ROTATING_S3_TEST_STRICT=1 but moto is not available (${moto.reason}); CI must run against moto or ROTATING_S3_TEST_ENDPOINT, not s3rver`);
+  if (strict)
+    throw new Error(`ROTATING_S3_TEST_STRICT=1 but moto is not available (${moto.reason}); CI must run against moto or ROTATING_S3_TEST_ENDPOINT, not s3rver`);
   if (preference === 'moto') throw new Error(`ROTATING_S3_TEST_SERVER_PREFERENCE=moto but moto is not available (${moto.reason})`);
   process.stderr.write(`[s3-harness] moto not used (${moto.reason}); falling back to s3rver\n`);
   return startS3rver();
@@ -81,5 +82,7 @@ async function publish(server: RunningServer, strict: boolean, started: number):
   process.env['ROTATING_S3_TEST_SERVER'] = server.kind;
   process.env['ROTATING_S3_TEST_CAPS'] = names.join(',');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  process.stderr.write(`[s3-harness] ${server.kind} at ${server.endpoint}; capabilities: ${names.join(', ') || 'none'}${strict ? ' (strict)' : ''}; ready in ${seconds} s\n`);
+  process.stderr.write(
+    `[s3-harness] ${server.kind} at ${server.endpoint}; capabilities: ${names.join(', ') || 'none'}${strict ? ' (strict)' : ''}; ready in ${seconds} s\n`,
+  );
 }

@@ -14,7 +14,9 @@ describe('S3 test harness', () => {
   it('serves a real S3 API that round-trips an object', async () => {
     const bucket = await createTestBucket('_Harness Self_');
     expect(bucket).toMatch(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
-    await getTestS3().client().send(new PutObjectCommand({ Bucket: bucket, Key: 'dir/a.json', Body: '{"a":1}' }));
+    await getTestS3()
+      .client()
+      .send(new PutObjectCommand({ Bucket: bucket, Key: 'dir/a.json', Body: '{"a":1}' }));
     expect(await readObjectText(bucket, 'dir/a.json')).toBe('{"a":1}');
     expect(await readObjectText(bucket, 'missing')).toBeUndefined();
     expect(await listKeys(bucket, 'dir/')).toEqual(['dir/a.json']);
@@ -66,7 +68,9 @@ describe('S3 test harness', () => {
     const client = getTestS3().client();
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: '0123456789' }));
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'dst' }));
-    const copy = await client.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'dst', UploadId, PartNumber: 1, CopySource: `${bucket}/src`, CopySourceRange: 'bytes=2-5' }));
+    const copy = await client.send(
+      new UploadPartCopyCommand({ Bucket: bucket, Key: 'dst', UploadId, PartNumber: 1, CopySource: `${bucket}/src`, CopySourceRange: 'bytes=2-5' }),
+    );
     expect(copy.CopyPartResult?.ETag).toBeTruthy();
   });
 });

@@ -20,7 +20,9 @@ let shared: S3Client | undefined;
 export function getTestS3(): TestS3 {
   const endpoint = process.env['ROTATING_S3_TEST_ENDPOINT_RESOLVED'];
   if (!endpoint) {
-    throw new Error(`no S3 test server: the harness global setup did not run; add globalSetup: ['<relative path>/tools/s3-test-harness/src/global-setup.ts'] to this package's vitest.config.ts`);
+    throw new Error(
+      `no S3 test server: the harness global setup did not run; add globalSetup: ['<relative path>/tools/s3-test-harness/src/global-setup.ts'] to this package's vitest.config.ts`,
+    );
   }
   const server = (process.env['ROTATING_S3_TEST_SERVER'] ?? 'external') as TestS3['server'];
   const caps = new Set((process.env['ROTATING_S3_TEST_CAPS'] ?? '').split(',').filter(Boolean));
@@ -51,9 +53,16 @@ let counter = 0;
 /** Creates a bucket with a unique, DNS-valid name and returns the name. */
 export async function createTestBucket(prefix = 'test'): Promise<string> {
   // Bucket names: 3-63 of [a-z0-9-], starting with a letter or digit; pid + time + counter make it unique.
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 20) || 'test';
+  const clean =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 20) || 'test';
   const name = `${clean}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`.slice(0, 63);
-  await getTestS3().client().send(new CreateBucketCommand({ Bucket: name }));
+  await getTestS3()
+    .client()
+    .send(new CreateBucketCommand({ Bucket: name }));
   return name;
 }
 
@@ -96,7 +105,9 @@ export function itWithCapability(cap: Capability, name: string, fn: () => Promis
 
 export async function readObjectText(bucket: string, key: string): Promise<string | undefined> {
   try {
-    const r = await getTestS3().client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const r = await getTestS3()
+      .client()
+      .send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return await r.Body?.transformToString('utf8');
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
@@ -108,7 +119,9 @@ export async function listKeys(bucket: string, prefix?: string): Promise<string[
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await getTestS3().client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await getTestS3()
+      .client()
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = page.NextContinuationToken;
   } while (token);

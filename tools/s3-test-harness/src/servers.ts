@@ -34,7 +34,14 @@ export function findMotoPython(): { python?: string; reason: string } {
   const explicit = process.env['ROTATING_S3_TEST_PYTHON'];
   const candidates = explicit
     ? [explicit]
-    : [...new Set((process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'python3')))].filter((p) => existsSync(p));
+    : [
+        ...new Set(
+          (process.env['PATH'] ?? '')
+            .split(delimiter)
+            .filter(Boolean)
+            .map((dir) => join(dir, 'python3')),
+        ),
+      ].filter((p) => existsSync(p));
   const tried: string[] = [];
   for (const python of candidates) {
     const r = spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore', timeout: 60_000 });
@@ -115,7 +122,12 @@ export async function startMoto(python: string): Promise<RunningServer> {
   };
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${endpoint}/`, 30_000, () => exit ?? (spawnError ? `failed to spawn (${spawnError.message})` : undefined), () => `moto (${python}) stderr: ${stderr.trim() || '(empty)'}`);
+    await waitForHttp(
+      `${endpoint}/`,
+      30_000,
+      () => exit ?? (spawnError ? `failed to spawn (${spawnError.message})` : undefined),
+      () => `moto (${python}) stderr: ${stderr.trim() || '(empty)'}`,
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -43,7 +43,9 @@ describe('stage generator from the command line', () => {
     expect(`${run.stdout}${run.stderr}`).toMatch(/--timezone "Mars\/Olympus_Mons" is not an IANA timezone; use an IANA name such as "America\/New_York"/);
     // An expected refusal: no stack-trace hint, and the message is the only line of the error.
     expect(`${run.stdout}${run.stderr}`).not.toMatch(/stacktrace|\n\s+at /);
-    expect(run.stderr.split('\n').filter((l) => l.trim() !== '')).toEqual([expect.stringMatching(/^ NX {3}--timezone "Mars\/Olympus_Mons" is not an IANA timezone/)]);
+    expect(run.stderr.split('\n').filter((l) => l.trim() !== '')).toEqual([
+      expect.stringMatching(/^ NX {3}--timezone "Mars\/Olympus_Mons" is not an IANA timezone/),
+    ]);
     expect(existsSync(join(workspace, 'packages/stages/e2e_bad_zone'))).toBe(false);
     expect(stagesConfig()).toBe(before);
   });
@@ -51,11 +53,25 @@ describe('stage generator from the command line', () => {
   it('refuses a bad option through Plop with one [ERROR] line and nothing else', () => {
     const run = spawnSync(
       process.execPath,
-      [join(workspace, 'node_modules/plop/bin/plop.js'), '--plopfile', join(workspace, 'plopfile.mjs'), '--dest', scratch, 'stage', '--', '--name', 'plop_bad', '--timezone', 'Mars/Olympus_Mons'],
+      [
+        join(workspace, 'node_modules/plop/bin/plop.js'),
+        '--plopfile',
+        join(workspace, 'plopfile.mjs'),
+        '--dest',
+        scratch,
+        'stage',
+        '--',
+        '--name',
+        'plop_bad',
+        '--timezone',
+        'Mars/Olympus_Mons',
+      ],
       { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: plopEnv },
     );
     expect(run.status).toBe(1);
-    expect(`${run.stdout}${run.stderr}`.split('\n').filter((l) => l.trim() !== '')).toEqual(['[ERROR] --timezone "Mars/Olympus_Mons" is not an IANA timezone; use an IANA name such as "America/New_York", "Europe/Berlin" or "UTC"']);
+    expect(`${run.stdout}${run.stderr}`.split('\n').filter((l) => l.trim() !== '')).toEqual([
+      '[ERROR] --timezone "Mars/Olympus_Mons" is not an IANA timezone; use an IANA name such as "America/New_York", "Europe/Berlin" or "UTC"',
+    ]);
     expect(existsSync(join(scratch, 'packages/stages/plop_bad'))).toBe(false);
   });
 
@@ -67,12 +83,30 @@ describe('stage generator from the command line', () => {
     symlinkSync(join(workspace, 'node_modules'), join(scratch, 'node_modules'), 'dir');
     const run = spawnSync(
       process.execPath,
-      [join(workspace, 'node_modules/plop/bin/plop.js'), '--plopfile', join(workspace, 'plopfile.mjs'), '--dest', scratch, 'stage', '--', '--name', 'plop_stage', '--fetchLimit', '3', '--recordsPath', '/rows', '--skipInstall', 'true'],
+      [
+        join(workspace, 'node_modules/plop/bin/plop.js'),
+        '--plopfile',
+        join(workspace, 'plopfile.mjs'),
+        '--dest',
+        scratch,
+        'stage',
+        '--',
+        '--name',
+        'plop_stage',
+        '--fetchLimit',
+        '3',
+        '--recordsPath',
+        '/rows',
+        '--skipInstall',
+        'true',
+      ],
       { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: plopEnv },
     );
     expect(run.status, run.stdout + run.stderr).toBe(0);
     // Plop's spinner, started without a terminal, printed a bare "- " line around each result.
-    expect(run.stderr.split('\n').filter((l) => l.trim() !== '')).toEqual([expect.stringMatching(/^✔ {2}-> stage plop_stage: \d+ file\(s\) created or updated in /)]);
+    expect(run.stderr.split('\n').filter((l) => l.trim() !== '')).toEqual([
+      expect.stringMatching(/^✔ {2}-> stage plop_stage: \d+ file\(s\) created or updated in /),
+    ]);
 
     const tree: Tree = createTreeWithEmptyWorkspace();
     tree.delete('.oxfmtrc.json');

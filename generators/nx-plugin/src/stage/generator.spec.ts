@@ -7,7 +7,15 @@ import { removeStageGenerator } from '../remove-stage/generator';
 import { syncStagesGenerator } from '../sync-stages/generator';
 import { STAGE_NAME_PATTERN } from './validate';
 
-const options = { name: 'merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id', recordType: 'match', skipInstall: true };
+const options = {
+  name: 'merge',
+  fetchLimit: 25,
+  timezone: 'America/New_York',
+  recordsPath: '/matches',
+  recordIdField: 'match_id',
+  recordType: 'match',
+  skipInstall: true,
+};
 
 function snapshot(tree: Tree): Record<string, string> {
   return Object.fromEntries(tree.listChanges().map((c) => [c.path, c.content?.toString('utf-8') ?? '<deleted>']));
@@ -25,19 +33,50 @@ describe('stage generator', () => {
   it('creates the stage package, its bins, config, tests and project configuration', async () => {
     await stageGenerator(tree, options);
     const root = 'packages/stages/merge';
-    for (const file of ['package.json', 'stage.config.json', 'bin/merge_rotating_s3.js', 'bin/test_merge_s3_connection.js', 'src/index.ts', 'src/test_merge_complete_logging.spec.ts', 'vitest.config.ts', 'tsconfig.lib.json', 'README.md']) {
+    for (const file of [
+      'package.json',
+      'stage.config.json',
+      'bin/merge_rotating_s3.js',
+      'bin/test_merge_s3_connection.js',
+      'src/index.ts',
+      'src/test_merge_complete_logging.spec.ts',
+      'vitest.config.ts',
+      'tsconfig.lib.json',
+      'README.md',
+    ]) {
       expect(tree.exists(`${root}/${file}`), file).toBe(true);
     }
     const pkg = readJson(tree, `${root}/package.json`);
     expect(pkg.bin).toEqual({ merge_rotating_s3: './bin/merge_rotating_s3.js', test_merge_s3_connection: './bin/test_merge_s3_connection.js' });
     expect(pkg.dependencies).toEqual({ '@rotating-s3/core': '0.1.0' });
-    expect(readJson(tree, `${root}/stage.config.json`)).toEqual({ stage: 'merge', bucket: 'pipeline-logs', prefix: 'logs/merge', localDir: './logs/merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id' });
+    expect(readJson(tree, `${root}/stage.config.json`)).toEqual({
+      stage: 'merge',
+      bucket: 'pipeline-logs',
+      prefix: 'logs/merge',
+      localDir: './logs/merge',
+      fetchLimit: 25,
+      timezone: 'America/New_York',
+      recordsPath: '/matches',
+      recordIdField: 'match_id',
+    });
     const project = readProjectConfiguration(tree, 'stage-merge');
     expect(project.root).toBe(root);
     expect(project.tags).toEqual(['type:stage', 'stage:merge']);
     // lint, typecheck and test are inferred by the nx.json plugins; the stage's own build is the one written.
     expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build']);
-    expect(readJson(tree, 'stages.config.json').stages).toEqual([{ stage: 'merge', recordType: 'match', bucket: 'pipeline-logs', prefix: 'logs/merge', localDir: './logs/merge', fetchLimit: 25, timezone: 'America/New_York', recordsPath: '/matches', recordIdField: 'match_id' }]);
+    expect(readJson(tree, 'stages.config.json').stages).toEqual([
+      {
+        stage: 'merge',
+        recordType: 'match',
+        bucket: 'pipeline-logs',
+        prefix: 'logs/merge',
+        localDir: './logs/merge',
+        fetchLimit: 25,
+        timezone: 'America/New_York',
+        recordsPath: '/matches',
+        recordIdField: 'match_id',
+      },
+    ]);
     expect(readJson(tree, 'tsconfig.build.json').references).toEqual([{ path: './packages/stages/merge/tsconfig.lib.json' }]);
     // The per-stage spec only runs the shared contract; mock data comes from stage.config.json, not a copy.
     expect(tree.exists(`${root}/src/mock-data.ts`)).toBe(false);
@@ -57,7 +96,9 @@ describe('stage generator', () => {
 
   it('refuses an existing stage with other options unless --overwrite, naming what differs', async () => {
     await stageGenerator(tree, options);
-    await expect(stageGenerator(tree, { ...options, fetchLimit: 10 })).rejects.toThrow('stage "merge" exists already (stages.config.json) and these options differ: fetchLimit 25 → 10; pass --overwrite');
+    await expect(stageGenerator(tree, { ...options, fetchLimit: 10 })).rejects.toThrow(
+      'stage "merge" exists already (stages.config.json) and these options differ: fetchLimit 25 → 10; pass --overwrite',
+    );
     await stageGenerator(tree, { ...options, fetchLimit: 10, overwrite: true });
     expect(readJson(tree, 'packages/stages/merge/stage.config.json').fetchLimit).toBe(10);
   });
@@ -89,7 +130,10 @@ describe('stage generator', () => {
 
   it('marks the bins executable', async () => {
     await stageGenerator(tree, options);
-    const modes = tree.listChanges().filter((c) => c.path.includes('/bin/')).map((c) => [c.path, c.options?.mode]);
+    const modes = tree
+      .listChanges()
+      .filter((c) => c.path.includes('/bin/'))
+      .map((c) => [c.path, c.options?.mode]);
     expect(modes).toEqual([
       ['packages/stages/merge/bin/merge_rotating_s3.js', 0o755],
       ['packages/stages/merge/bin/test_merge_s3_connection.js', 0o755],
@@ -108,15 +152,24 @@ describe('stage generator', () => {
 
   it('regenerates every stage of stages.config.json identically (the drift check)', async () => {
     await stageGenerator(tree, options);
-    await stageGenerator(tree, { name: 'monitor', recordsPath: '/incidents', recordType: 'incident', forcePathStyle: true, payloadLayout: 'compact', skipInstall: true });
+    await stageGenerator(tree, {
+      name: 'monitor',
+      recordsPath: '/incidents',
+      recordType: 'incident',
+      forcePathStyle: true,
+      payloadLayout: 'compact',
+      skipInstall: true,
+    });
     expect(readJson(tree, 'packages/stages/monitor/stage.config.json')).toMatchObject({ forcePathStyle: true, payloadLayout: 'compact' });
-    await expect(stageGenerator(tree, { name: 'other', payloadLayout: 'tiny' as 'compact', skipInstall: true })).rejects.toThrow(/--payloadLayout "tiny" must be "pretty" or "compact"/);
+    await expect(stageGenerator(tree, { name: 'other', payloadLayout: 'tiny' as 'compact', skipInstall: true })).rejects.toThrow(
+      /--payloadLayout "tiny" must be "pretty" or "compact"/,
+    );
     const first = snapshot(tree);
     await syncStagesGenerator(tree, { skipInstall: true });
     expect(snapshot(tree)).toEqual(first);
   });
 
-  it('writes the object settings to stages.config.json and the stage package\'s config, which the runtime accepts', async () => {
+  it("writes the object settings to stages.config.json and the stage package's config, which the runtime accepts", async () => {
     const settings = { sse: 'aws:kms', sseKmsKeyId: 'alias/logs', storageClass: 'STANDARD_IA', expectedBucketOwner: '111122223333' };
     await stageGenerator(tree, { ...options, ...settings });
     const written = readJson(tree, 'packages/stages/merge/stage.config.json');
@@ -125,9 +178,13 @@ describe('stage generator', () => {
     expect(resolveConfig({ stageConfig: written, env: {} })).toMatchObject(settings);
   });
 
-  it('validates with the core\'s own rules: whatever the generator accepts, the runtime accepts', async () => {
+  it("validates with the core's own rules: whatever the generator accepts, the runtime accepts", async () => {
     const accepts = {
-      generator: (extra: Record<string, unknown>) => normalizeStageOptions({ name: 'merge', ...extra }).then(() => true, () => false),
+      generator: (extra: Record<string, unknown>) =>
+        normalizeStageOptions({ name: 'merge', ...extra }).then(
+          () => true,
+          () => false,
+        ),
       runtime: async (extra: Record<string, unknown>) => passes(() => resolveConfig({ stageConfig: { stage: 'merge', ...extra } as never, env: {} })),
     };
     const cases = [

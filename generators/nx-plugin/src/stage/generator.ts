@@ -4,7 +4,17 @@
  * again with the same options rewrites identical files (no change); different options for an existing
  * stage are refused unless `--overwrite`. Bad options are refused before anything is written.
  */
-import { addProjectConfiguration, formatFiles, generateFiles, installPackagesTask, joinPathFragments, updateJson, updateProjectConfiguration, type GeneratorCallback, type Tree } from '@nx/devkit';
+import {
+  addProjectConfiguration,
+  formatFiles,
+  generateFiles,
+  installPackagesTask,
+  joinPathFragments,
+  updateJson,
+  updateProjectConfiguration,
+  type GeneratorCallback,
+  type Tree,
+} from '@nx/devkit';
 import { readStages, runtimeConfigOf, upsertStage, type StageEntry } from './stages-config';
 import { StageOptionError, assertValidStageOptions } from './validate';
 import type { StageGeneratorSchema } from './schema';
@@ -101,10 +111,14 @@ export async function stageGenerator(tree: Tree, schema: StageGeneratorSchema): 
     if (existing) {
       const changed = differences(existing, entry);
       if (changed.length) {
-        throw new StageOptionError(`stage "${entry.stage}" exists already (stages.config.json) and these options differ: ${changed.join(', ')}; pass --overwrite to replace it, or repeat its options`);
+        throw new StageOptionError(
+          `stage "${entry.stage}" exists already (stages.config.json) and these options differ: ${changed.join(', ')}; pass --overwrite to replace it, or repeat its options`,
+        );
       }
     } else if (tree.exists(joinPathFragments(STAGES_DIR, entry.stage))) {
-      throw new StageOptionError(`${STAGES_DIR}/${entry.stage} exists already but is not in stages.config.json; pass --overwrite to replace it, or pick another --name`);
+      throw new StageOptionError(
+        `${STAGES_DIR}/${entry.stage} exists already but is not in stages.config.json; pass --overwrite to replace it, or pick another --name`,
+      );
     }
   }
   writeStage(tree, entry);

@@ -49,6 +49,8 @@ export async function assertValidStageOptions(entry: Record<string, unknown>): P
   const problems = checkStageEntry(entry);
   if (problems.length === 0) return;
   throw new StageOptionError(
-    problems.map((p) => (p.input === undefined ? `${optionOf(p.field)} ${p.message}` : `${optionOf(p.field)} ${JSON.stringify(p.input)} ${p.message}`)).join('; '),
+    problems
+      .map((p) => (p.input === undefined ? `${optionOf(p.field)} ${p.message}` : `${optionOf(p.field)} ${JSON.stringify(p.input)} ${p.message}`))
+      .join('; '),
   );
 }

@@ -36,7 +36,9 @@ interface ConsumeOptions {
 /** Adds the options and action of `consume` to `cmd` (which already has --stage/--config/--now). */
 export function addConsumeCommand(cmd: Command, setup: (opts: ConsumeOptions) => { config: StageConfig; clock: Clock }, io: ConsumeCommandIo): Command {
   return cmd
-    .description('the downstream reader: print every record of every fetch this consumer has not processed yet, local or uploaded, as JSON lines; mark them processed when the run succeeds')
+    .description(
+      'the downstream reader: print every record of every fetch this consumer has not processed yet, local or uploaded, as JSON lines; mark them processed when the run succeeds',
+    )
     .requiredOption('--consumer <name>', 'name of this consumer; each name keeps its own progress (A-Z a-z 0-9 . _ -)')
     .option('--state-dir <dir>', 'directory of <stage>_processed_fetch_ids.json (default: $ROTATING_S3_CONSUMER_STATE_DIR, else <localDir>/consumers)')
     .option('--dry-run', 'print what is new but commit nothing')
@@ -75,7 +77,15 @@ export function addConsumeCommand(cmd: Command, setup: (opts: ConsumeOptions) =>
 
 /** Key order of a line: identification first, the record last, as its exact text (never re-serialised). */
 function outputLine(r: ConsumedRecord): string {
-  const head = JSON.stringify({ fetch_id: r.fetch_id, fetch_number: r.fetch_number, record_id: r.record_id, record_index: r.record_index, timestamp: r.timestamp, date: r.date, source: r.source });
+  const head = JSON.stringify({
+    fetch_id: r.fetch_id,
+    fetch_number: r.fetch_number,
+    record_id: r.record_id,
+    record_index: r.record_index,
+    timestamp: r.timestamp,
+    date: r.date,
+    source: r.source,
+  });
   return `${head.slice(0, -1)},"record":${r.record_json}}`;
 }
 
@@ -99,7 +109,11 @@ function streamOutput(stream: NodeJS.WriteStream): Output {
     failure ??= error;
   });
   const fail = (cause: Error) =>
-    new ConsumerError('E_CONSUMER_OUTPUT', `cannot write to standard output (${(cause as NodeJS.ErrnoException).code ?? cause.message}); nothing was committed, the next run prints these records again`, { cause });
+    new ConsumerError(
+      'E_CONSUMER_OUTPUT',
+      `cannot write to standard output (${(cause as NodeJS.ErrnoException).code ?? cause.message}); nothing was committed, the next run prints these records again`,
+      { cause },
+    );
   const drain = async (): Promise<void> => {
     if (failure) throw fail(failure);
     if (size === 0) return;

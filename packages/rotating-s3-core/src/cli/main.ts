@@ -19,7 +19,8 @@ import { renderDoctor, renderStatus } from './render.js';
 
 /** The metrics file of a command: `--metrics-file`, else ROTATING_S3_METRICS_FILE (docs/monitoring.md). */
 const metricsTarget = (option: string | undefined): string | undefined => option ?? (process.env['ROTATING_S3_METRICS_FILE'] || undefined);
-const METRICS_FILE_HELP = 'after the command, write Prometheus metrics for the node_exporter textfile collector to this file or directory (default: $ROTATING_S3_METRICS_FILE)';
+const METRICS_FILE_HELP =
+  'after the command, write Prometheus metrics for the node_exporter textfile collector to this file or directory (default: $ROTATING_S3_METRICS_FILE)';
 
 export interface CliOptions {
   /** Program name in help and errors. Default: `rotating-s3`. */
@@ -94,7 +95,12 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
 
   const common = (cmd: Command) =>
     cmd
-      .addOption(new Option('--stage <name>', 'stage to act on (from stages.config.json)').default(cli.stageConfig?.stage, cli.stageConfig ? cli.stageConfig.stage : undefined))
+      .addOption(
+        new Option('--stage <name>', 'stage to act on (from stages.config.json)').default(
+          cli.stageConfig?.stage,
+          cli.stageConfig ? cli.stageConfig.stage : undefined,
+        ),
+      )
       .option('--config <file>', 'JSON config file for the stage (see docs/configuration.md)')
       .option('--now <instant>', 'fix the clock to this ISO-8601 instant (simulation and tests)');
 
@@ -120,7 +126,10 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .requiredOption('--payload-file <path>', 'file holding the payload (one JSON object or array), or - for standard input')
     .option('--fetch-id <id>', 'name the fetch; logging an id again is a no-op that returns the original number')
     .option('--metrics-file <path>', METRICS_FILE_HELP)
-    .addHelpText('after', '\nPrints one JSON line: fetch_id, fetch_number, date, records, pending, rotated, upload_sequence (+ upload_error when an upload failed; the fetch is still logged and exit is 0).')
+    .addHelpText(
+      'after',
+      '\nPrints one JSON line: fetch_id, fetch_number, date, records, pending, rotated, upload_sequence (+ upload_error when an upload failed; the fetch is still logged and exit is 0).',
+    )
     .action(async (opts: CommonOptions & { payloadFile: string; fetchId?: string; metricsFile?: string }) => {
       const { config, clock } = setup(opts);
       const { text, source } = await readPayloadText(opts.payloadFile);
@@ -130,7 +139,8 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
       const result = await logger.logFetch(text, logOptions);
       out(`${JSON.stringify(result)}\n`);
       const metricsFile = metricsTarget(opts.metricsFile);
-      if (metricsFile) await (await import('../metrics/refresh.js')).refreshMetricsAfterCommand(metricsFile, logger, clock, (line) => err(`${name}: ${line}\n`));
+      if (metricsFile)
+        await (await import('../metrics/refresh.js')).refreshMetricsAfterCommand(metricsFile, logger, clock, (line) => err(`${name}: ${line}\n`));
     });
 
   common(program.command('flush'))
@@ -139,7 +149,8 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
     .option('--if-older-than <duration>', 'upload only when the oldest pending fetch has waited this long, e.g. 15m (s, m, h or d): for cron')
     .action(async (opts: CommonOptions & { metricsFile?: string; ifOlderThan?: string }) => {
       const olderThanMs = opts.ifOlderThan === undefined ? undefined : parseDuration(opts.ifOlderThan);
-      if (opts.ifOlderThan !== undefined && olderThanMs === undefined) throw new InputError('E_USAGE', `--if-older-than ${JSON.stringify(opts.ifOlderThan)} is not a duration; use ${DURATION_HINT}`);
+      if (opts.ifOlderThan !== undefined && olderThanMs === undefined)
+        throw new InputError('E_USAGE', `--if-older-than ${JSON.stringify(opts.ifOlderThan)} is not a duration; use ${DURATION_HINT}`);
       const { config, clock } = setup(opts);
       const logger = openLogger(config, clock);
       // A progress bar on a terminal when catching up a backlog; nothing when stderr is not a TTY.
@@ -147,7 +158,8 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
       const result = await withFlushProgress(logger, () => logger.flush(olderThanMs === undefined ? {} : { olderThanMs }));
       out(`${JSON.stringify(result)}\n`);
       const metricsFile = metricsTarget(opts.metricsFile);
-      if (metricsFile) await (await import('../metrics/refresh.js')).refreshMetricsAfterCommand(metricsFile, logger, clock, (line) => err(`${name}: ${line}\n`));
+      if (metricsFile)
+        await (await import('../metrics/refresh.js')).refreshMetricsAfterCommand(metricsFile, logger, clock, (line) => err(`${name}: ${line}\n`));
       if (result.upload_error) setExit(1);
     });
 
@@ -163,13 +175,17 @@ function buildProgram(name: string, cli: CliOptions, out: (t: string) => void, e
       const s3 = opts.local || !config.bucket ? undefined : await (await import('./s3-status.js')).readS3Status(config, status.daily_key, status.date);
       const metrics = await (await import('../metrics/metrics.js')).collectStageMetrics(config, status, clock.instant());
       const target = metricsTarget(opts.metricsFile);
-      const metricsFile = target ? await (await import('../metrics/refresh.js')).writeMetricsAfterCommand(target, metrics, (line) => err(`${name}: ${line}\n`)) : undefined;
+      const metricsFile = target
+        ? await (await import('../metrics/refresh.js')).writeMetricsAfterCommand(target, metrics, (line) => err(`${name}: ${line}\n`))
+        : undefined;
       const full = { ...status, ...(s3 === undefined ? {} : { s3 }), metrics, ...(metricsFile ? { metrics_file: metricsFile } : {}) };
       out(opts.json ? `${JSON.stringify(full)}\n` : renderStatus(full));
     });
 
   common(program.command('doctor'))
-    .description('connection test: timezone, local directory, state, lock, credentials, bucket, write/read/delete probe, conditional writes, checksums, UploadPartCopy')
+    .description(
+      'connection test: timezone, local directory, state, lock, credentials, bucket, write/read/delete probe, conditional writes, checksums, UploadPartCopy',
+    )
     .option('--json', 'print JSON instead of a checklist')
     .option('--skip-copy-probe', 'skip the UploadPartCopy probe (it uploads a 5 MiB object)')
     .action(async (opts: CommonOptions & { json?: boolean; skipCopyProbe?: boolean }) => {

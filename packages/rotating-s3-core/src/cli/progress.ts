@@ -83,7 +83,10 @@ export async function withFlushProgress<T>(logger: StageLogger, run: () => Promi
   const total = before.pending;
   const bar = createProgress(total, `flush ${before.stage}: uploading ${total} fetches of ${before.pending_dates.length} date(s)`, options);
   const timer = setInterval(() => {
-    void logger.status().then((s) => bar.update(Math.max(0, total - s.pending)), () => undefined);
+    void logger.status().then(
+      (s) => bar.update(Math.max(0, total - s.pending)),
+      () => undefined,
+    );
   }, options.intervalMs ?? 250);
   try {
     const result = await run();

@@ -46,7 +46,10 @@ export function renderStatus(status: StatusView): string {
   const rows: Array<[string, string]> = [
     ['stage', `${status.stage} (${status.timezone})`],
     ['date', `${status.date} (local day of ${status.timezone})`],
-    ['fetch number', status.fetch_number === 0 ? '0 (no fetch logged today yet)' : `${status.fetch_number} (fetches logged today; the next is ${status.fetch_number + 1})`],
+    [
+      'fetch number',
+      status.fetch_number === 0 ? '0 (no fetch logged today yet)' : `${status.fetch_number} (fetches logged today; the next is ${status.fetch_number + 1})`,
+    ],
     [
       'pending fetches',
       status.pending === 0
@@ -87,8 +90,16 @@ export function renderStatus(status: StatusView): string {
     'totals',
     `${plural(status.counters.uploads, 'upload')}, ${plural(status.counters.uploadFailures, 'failed upload attempt')}${m ? `, ${plural(m.upload_retries_total, 'retry', 'retries')}, ${plural(m.upload_conflicts_total, 'write conflict')}` : ''}, ${plural(status.counters.midnightTransitions, 'midnight transition')}`,
   ]);
-  if (status.quarantine_bytes > 0) rows.push(['quarantine', `${status.quarantine_file} (${formatBytes(status.quarantine_bytes)}): torn blocks set aside after a crash; inspect, then delete (docs/troubleshooting.md)`]);
-  if (status.dead_letter_bytes > 0) rows.push(['dead letter', `${status.dead_letter_file} (${formatBytes(status.dead_letter_bytes)}): fetches that can never be uploaded, set aside so the others could go; inspect, then delete (docs/troubleshooting.md)`]);
+  if (status.quarantine_bytes > 0)
+    rows.push([
+      'quarantine',
+      `${status.quarantine_file} (${formatBytes(status.quarantine_bytes)}): torn blocks set aside after a crash; inspect, then delete (docs/troubleshooting.md)`,
+    ]);
+  if (status.dead_letter_bytes > 0)
+    rows.push([
+      'dead letter',
+      `${status.dead_letter_file} (${formatBytes(status.dead_letter_bytes)}): fetches that can never be uploaded, set aside so the others could go; inspect, then delete (docs/troubleshooting.md)`,
+    ]);
   if (status.needs_repair) rows.push(['repair', 'the log changed after the last state write (a crash?); the next log or flush repairs it']);
   if (status.metrics_file) rows.push(['metrics file', status.metrics_file]);
   return table(rows);

@@ -38,7 +38,16 @@ export interface ReadS3StatusOptions {
 }
 
 export async function readS3Status(config: StageConfig, key: string, date: string, options: ReadS3StatusOptions = {}): Promise<S3Status> {
-  const empty: S3Status = { key, daily_object_exists: false, size_bytes: 0, total_uploads_today: 0, total_fetches_today: 0, total_records_today: 0, first_upload: null, last_upload: null };
+  const empty: S3Status = {
+    key,
+    daily_object_exists: false,
+    size_bytes: 0,
+    total_uploads_today: 0,
+    total_fetches_today: 0,
+    total_records_today: 0,
+    first_upload: null,
+    last_upload: null,
+  };
   const bucket = config.bucket!;
   try {
     const client = options.client ?? createS3Client(config, { maxAttempts: 2, connectionTimeoutMs: 3_000, requestTimeoutMs: 15_000 });

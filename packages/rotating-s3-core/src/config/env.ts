@@ -18,7 +18,8 @@ interface FieldVariable {
   parse?: (text: string) => unknown;
 }
 
-const wholeNumber = (text: string): unknown => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : new Error('is not a whole number; set it to the number of fetches per rotation, e.g. 25'));
+const wholeNumber = (text: string): unknown =>
+  /^\d+$/.test(text.trim()) ? Number(text.trim()) : new Error('is not a whole number; set it to the number of fetches per rotation, e.g. 25');
 const trueFalse = (text: string): unknown => {
   const flag = text.trim().toLowerCase();
   return flag === 'true' || flag === 'false' ? flag === 'true' : new Error('must be "true" or "false"');
@@ -111,7 +112,9 @@ export function checkEndpoint(env: NodeJS.ProcessEnv): void {
       url = undefined;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-      throw new ConfigError(`${show(name, text)} is not an http(s) URL; write the scheme and host, e.g. http://127.0.0.1:9000 or https://s3.eu-central-1.amazonaws.com`);
+      throw new ConfigError(
+        `${show(name, text)} is not an http(s) URL; write the scheme and host, e.g. http://127.0.0.1:9000 or https://s3.eu-central-1.amazonaws.com`,
+      );
     }
   }
 }

@@ -70,7 +70,9 @@ function readJsonFile(path: string, what: string): unknown {
 function parseLayer<T>(schema: v.GenericSchema<unknown, T>, value: unknown, source: string, allowed: readonly string[] = CONFIG_FIELDS): T {
   // valibot's object schemas take arrays for objects; a config is always a JSON object.
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`${source}: must be a JSON object such as {"stage": "merge", ...} (got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)})`);
+    throw new ConfigError(
+      `${source}: must be a JSON object such as {"stage": "merge", ...} (got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)})`,
+    );
   }
   const result = v.safeParse(schema, value);
   if (!result.success) throw new ConfigError(formatIssues(result.issues, source, allowed));
@@ -134,7 +136,10 @@ export function checkStageEntry(value: unknown): StageEntryProblem[] {
     if (result.output.timezone !== undefined) resolveZone(result.output.timezone, 'timezone');
   } catch (error) {
     // Said after the value by the caller: `--timezone "X" is not an IANA timezone; use …`.
-    const said = (error as Error).message.replace(/^timezone: /, '').replace(/^unknown timezone "[^"]*"/, 'is not an IANA timezone').replace(/^"[^"]*" is a fixed/, 'is a fixed');
+    const said = (error as Error).message
+      .replace(/^timezone: /, '')
+      .replace(/^unknown timezone "[^"]*"/, 'is not an IANA timezone')
+      .replace(/^"[^"]*" is a fixed/, 'is a fixed');
     problems.push({ field: 'timezone', message: said, input: result.output.timezone });
   }
   try {

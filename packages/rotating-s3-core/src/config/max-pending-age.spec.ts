@@ -24,9 +24,19 @@ describe('maxPendingAge setting', () => {
   });
 
   it.each([
-    ['config file', { stage: 'merge', maxPendingAge: '15 minutes' }, {}, /config file .*"maxPendingAge" must be a whole number and a unit s, m, h or d.*\(got "15 minutes"\)/],
+    [
+      'config file',
+      { stage: 'merge', maxPendingAge: '15 minutes' },
+      {},
+      /config file .*"maxPendingAge" must be a whole number and a unit s, m, h or d.*\(got "15 minutes"\)/,
+    ],
     ['config file', { stage: 'merge', maxPendingAge: 900 }, {}, /"maxPendingAge" must be a string \(got 900\)/],
-    ['environment', { stage: 'merge' }, { ROTATING_S3_MAX_PENDING_AGE: '0s' }, /ROTATING_S3_MAX_PENDING_AGE="0s": must be a whole number and a unit .*\(field "maxPendingAge"\)/],
+    [
+      'environment',
+      { stage: 'merge' },
+      { ROTATING_S3_MAX_PENDING_AGE: '0s' },
+      /ROTATING_S3_MAX_PENDING_AGE="0s": must be a whole number and a unit .*\(field "maxPendingAge"\)/,
+    ],
     ['environment', { stage: 'merge' }, { ROTATING_S3_MAX_PENDING_AGE: '30d' }, /ROTATING_S3_MAX_PENDING_AGE="30d": .*from 1s to 7d/],
   ])('refuses a bad value from the %s, naming the field and the value', (_layer, file, env, message) => {
     const cwd = dirWith({ 'c.json': file });

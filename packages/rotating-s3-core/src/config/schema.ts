@@ -91,7 +91,10 @@ function hasControlChars(value: string): boolean {
 /** The shape of a `--config` file and of a stage entry in the stage config: every field optional but `stage`. */
 export const configFileSchema = v.strictObject({
   $schema: v.optional(v.string('must be a string')),
-  stage: v.pipe(v.string('must be a string'), v.regex(STAGE_NAME_PATTERN, 'must match ^[a-z][a-z0-9_]{0,62}$ (lowercase letter, then lowercase letters, digits or _)')),
+  stage: v.pipe(
+    v.string('must be a string'),
+    v.regex(STAGE_NAME_PATTERN, 'must match ^[a-z][a-z0-9_]{0,62}$ (lowercase letter, then lowercase letters, digits or _)'),
+  ),
   bucket: v.optional(v.pipe(v.string('must be a string'), v.regex(BUCKET_PATTERN, 'must be a valid S3 bucket name (3-63 chars of a-z, 0-9, . and -)'))),
   prefix: v.optional(
     v.pipe(
@@ -101,23 +104,34 @@ export const configFileSchema = v.strictObject({
     ),
   ),
   localDir: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
-  fetchLimit: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(100_000, 'must be at most 100000'))),
+  fetchLimit: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.integer('must be a whole number'),
+      v.minValue(1, 'must be at least 1'),
+      v.maxValue(100_000, 'must be at most 100000'),
+    ),
+  ),
   timezone: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
-  recordsPath: v.optional(v.pipe(v.string('must be a string'), v.check(isJsonPointer, 'must be a JSON Pointer such as "/matches" (RFC 6901), or "" for the whole payload'))),
+  recordsPath: v.optional(
+    v.pipe(v.string('must be a string'), v.check(isJsonPointer, 'must be a JSON Pointer such as "/matches" (RFC 6901), or "" for the whole payload')),
+  ),
   recordIdField: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
   forcePathStyle: v.optional(v.boolean('must be true or false')),
   payloadLayout: v.optional(v.picklist(['pretty', 'compact'], 'must be "pretty" or "compact"')),
   // Object settings (docs/production.md); whether sseKmsKeyId fits sse is checked on the merged config.
   sse: v.optional(v.picklist(SSE_VALUES, `must be one of ${SSE_VALUES.join(', ')}`)),
   sseKmsKeyId: v.optional(
-    v.pipe(
-      v.string('must be a string'),
-      v.regex(/^[A-Za-z0-9:/_.-]{1,2048}$/, 'must be a KMS key id, key ARN, alias (alias/…) or alias ARN'),
-    ),
+    v.pipe(v.string('must be a string'), v.regex(/^[A-Za-z0-9:/_.-]{1,2048}$/, 'must be a KMS key id, key ARN, alias (alias/…) or alias ARN')),
   ),
   storageClass: v.optional(v.picklist(STORAGE_CLASSES, `must be one of ${STORAGE_CLASSES.join(', ')} (archive classes cannot be appended to)`)),
   expectedBucketOwner: v.optional(v.pipe(v.string('must be a string'), v.regex(/^\d{12}$/, 'must be a 12-digit AWS account id such as "111122223333"'))),
-  maxPendingAge: v.optional(v.pipe(v.string('must be a string'), v.check((d) => d === 'off' || parseDuration(d) !== undefined, `must be ${DURATION_HINT}, or "off"`))),
+  maxPendingAge: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.check((d) => d === 'off' || parseDuration(d) !== undefined, `must be ${DURATION_HINT}, or "off"`),
+    ),
+  ),
 });
 
 /** A stage entry of `stages.config.json` (and the generator's options): the config fields plus generator-only metadata. */

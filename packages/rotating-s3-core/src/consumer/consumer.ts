@@ -120,7 +120,11 @@ class DefaultConsumer implements Consumer {
   async run(handler: RecordHandler, options: RunOptions = {}): Promise<RunSummary> {
     if (options.dryRun) return this.runUnlocked(handler, options, () => undefined);
     await this.fs.ensureDir(this.stateDir).catch((cause) => {
-      throw new ConsumerError('E_CONSUMER_STATE', `cannot create the consumer state directory ${this.stateDir} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); pass a writable --state-dir`, { cause });
+      throw new ConsumerError(
+        'E_CONSUMER_STATE',
+        `cannot create the consumer state directory ${this.stateDir} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); pass a writable --state-dir`,
+        { cause },
+      );
     });
     return withConsumerRunLock(this.stateDir, this.config.stage, this.name, (assertHeld) => this.runUnlocked(handler, options, assertHeld));
   }
@@ -296,7 +300,15 @@ class Run {
           if (event.kind === 'fetch') {
             const f = event.fetch;
             const records = f.data === undefined ? [] : recordsOfPayload(f.data, this.s.config.recordsPath).records;
-            await this.deliver({ fetchId: f.fetchId, fetchNumber: f.fetchNumber, timestamp: f.timestamp, date, source: 's3', records, unreadable: (detail) => ({ code: 'corrupt_daily_object', message: `${where}: fetch ${f.fetchId}: ${detail}` }) });
+            await this.deliver({
+              fetchId: f.fetchId,
+              fetchNumber: f.fetchNumber,
+              timestamp: f.timestamp,
+              date,
+              source: 's3',
+              records,
+              unreadable: (detail) => ({ code: 'corrupt_daily_object', message: `${where}: fetch ${f.fetchId}: ${detail}` }),
+            });
           } else if (event.kind === 'cursor') {
             // Every fetch of the upload is handled: the cursor may be committed.
             this.cursors.set(key, event.cursor);
@@ -351,10 +363,21 @@ class Run {
       try {
         date = localDateOf(parseTimestamp(f.timestamp), this.s.zone).toString();
       } catch {
-        this.warn({ code: 'unreadable_local_fetch', message: `fetch ${f.fetchId} in ${path} has an unreadable timestamp ${JSON.stringify(f.timestamp)}; skipped` });
+        this.warn({
+          code: 'unreadable_local_fetch',
+          message: `fetch ${f.fetchId} in ${path} has an unreadable timestamp ${JSON.stringify(f.timestamp)}; skipped`,
+        });
         continue;
       }
-      await this.deliver({ fetchId: f.fetchId, fetchNumber: f.fetchNumber, timestamp: f.timestamp, date, source: 'local', records: f.records, unreadable: (detail) => unreadable(path, f, detail) });
+      await this.deliver({
+        fetchId: f.fetchId,
+        fetchNumber: f.fetchNumber,
+        timestamp: f.timestamp,
+        date,
+        source: 'local',
+        records: f.records,
+        unreadable: (detail) => unreadable(path, f, detail),
+      });
     }
   }
 
@@ -385,15 +408,17 @@ class Run {
         this.summary.duplicate_records++;
         continue;
       }
-      const handled = this.handler(consumedRecord(recordJson, {
-        record_id: recordId,
-        fetch_id: fetch.fetchId,
-        fetch_number: fetch.fetchNumber,
-        record_index: index,
-        timestamp: recordTimestampOf(record, this.s.timestampField) ?? fetch.timestamp,
-        date: fetch.date,
-        source: fetch.source,
-      }));
+      const handled = this.handler(
+        consumedRecord(recordJson, {
+          record_id: recordId,
+          fetch_id: fetch.fetchId,
+          fetch_number: fetch.fetchNumber,
+          record_index: index,
+          timestamp: recordTimestampOf(record, this.s.timestampField) ?? fetch.timestamp,
+          date: fetch.date,
+          source: fetch.source,
+        }),
+      );
       // A synchronous handler is not awaited: no promise per record.
       if (handled !== undefined) await handled;
       this.receivedRecords.remember(digest);
@@ -427,7 +452,8 @@ class Run {
   private async commit(complete: boolean): Promise<void> {
     this.assertHeld();
     const day = this.todayText;
-    const fetches = this.doneFetches.length === 0 ? this.entry.fetches : { ...this.entry.fetches, [day]: [...(this.entry.fetches[day] ?? []), ...this.doneFetches] };
+    const fetches =
+      this.doneFetches.length === 0 ? this.entry.fetches : { ...this.entry.fetches, [day]: [...(this.entry.fetches[day] ?? []), ...this.doneFetches] };
     const added = this.receivedRecords.encodeAdded();
     const records = added === '' ? this.entry.records : { ...this.entry.records, [day]: (this.entry.records[day] ?? '') + added };
     const next: ConsumerEntry = {
@@ -452,7 +478,11 @@ class Run {
     } catch (cause) {
       if (cause instanceof ConsumerError) throw cause;
       const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-      throw new ConsumerError('E_CONSUMER_STATE', `cannot write the processed-ID file ${this.s.stateFile} (${code}); nothing of this run was committed since the last commit — check the state directory`, { cause });
+      throw new ConsumerError(
+        'E_CONSUMER_STATE',
+        `cannot write the processed-ID file ${this.s.stateFile} (${code}); nothing of this run was committed since the last commit — check the state directory`,
+        { cause },
+      );
     }
     this.lastCommit = performance.now();
     this.summary.committed = true;

@@ -3,11 +3,30 @@ import { JsonText } from '../records/json-text.js';
 import { applyUpload, serializeDailyObject, type DailyObject, type FetchEntry } from '../s3/daily-object.js';
 import { DailyObjectScanner, DailyObjectShapeError, type DailyObjectEvent } from './daily-object-scanner.js';
 
-const TRICKY = ['plain', 'quote " inside', 'backslash \\ and \\" and \\\\', '=== FETCH END: x | y | fetch_number=1 | records=0 ===', 'braces { [ ] } , :', 'unicode é ✓ 😀', 'new\nline'];
+const TRICKY = [
+  'plain',
+  'quote " inside',
+  'backslash \\ and \\" and \\\\',
+  '=== FETCH END: x | y | fetch_number=1 | records=0 ===',
+  'braces { [ ] } , :',
+  'unicode é ✓ 😀',
+  'new\nline',
+];
 
 /** A fetch entry as plain JSON values (what parsing a scanned fetch gives). */
 function plainFetch(n: number, text = TRICKY[n % TRICKY.length]!) {
-  return { fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records: 2, data: { matches: [{ match_id: `m${n}-0`, text }, { match_id: `m${n}-1`, n: -1.5e3, ok: true, none: null }] } };
+  return {
+    fetch_id: `f${n}`,
+    fetch_number: n,
+    timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`,
+    records: 2,
+    data: {
+      matches: [
+        { match_id: `m${n}-0`, text },
+        { match_id: `m${n}-1`, n: -1.5e3, ok: true, none: null },
+      ],
+    },
+  };
 }
 
 function fetch(n: number): FetchEntry {
@@ -18,7 +37,13 @@ function fetch(n: number): FetchEntry {
 function objectWith(uploads: number[][]): DailyObject {
   let object: DailyObject | undefined;
   for (const [i, ids] of uploads.entries()) {
-    object = applyUpload(object, { stage: 'merge', timezone: 'America/New_York', date: '2026-11-28', uploadTimestamp: `2026-11-28T11:00:0${i}.000-05:00`, fetches: ids.map((n) => fetch(n)) }).object;
+    object = applyUpload(object, {
+      stage: 'merge',
+      timezone: 'America/New_York',
+      date: '2026-11-28',
+      uploadTimestamp: `2026-11-28T11:00:0${i}.000-05:00`,
+      fetches: ids.map((n) => fetch(n)),
+    }).object;
   }
   return object!;
 }
@@ -66,13 +91,23 @@ describe('DailyObjectScanner', () => {
 
   it('reads any key order and whitespace, skipping unknown fields', () => {
     const object = JSON.parse(serializeDailyObject(objectWith([[1], [2]]))) as { daily_metadata: unknown; uploads: Array<Record<string, unknown>> };
-    const pretty = JSON.stringify({ extra: { nested: ['x', { y: '}' }] }, daily_metadata: object.daily_metadata, uploads: object.uploads.map(({ fetch_data, ...rest }) => ({ fetch_data, ...rest })) }, null, 3);
+    const pretty = JSON.stringify(
+      {
+        extra: { nested: ['x', { y: '}' }] },
+        daily_metadata: object.daily_metadata,
+        uploads: object.uploads.map(({ fetch_data, ...rest }) => ({ fetch_data, ...rest })),
+      },
+      null,
+      3,
+    );
     expect(fetchesOf(scan(Buffer.from(pretty), 11))).toEqual([plainFetch(1), plainFetch(2)]);
   });
 
   it('resumes just past an upload and yields only the uploads appended after it', () => {
     const before = Buffer.from(serializeDailyObject(objectWith([[1, 2], [3]])));
-    const lastEnd = scan(before, 64).filter((e) => e.kind === 'upload-end').at(-1) as { end: number };
+    const lastEnd = scan(before, 64)
+      .filter((e) => e.kind === 'upload-end')
+      .at(-1) as { end: number };
     const after = Buffer.from(serializeDailyObject(objectWith([[1, 2], [3], [4, 5]])));
     expect(after.subarray(0, lastEnd.end).equals(before.subarray(0, lastEnd.end))).toBe(true);
     const events = scan(after.subarray(lastEnd.end), 3, DailyObjectScanner.resumeAfterUpload(lastEnd.end, 2));

@@ -417,7 +417,10 @@ export class DailyObjectScanner {
     this.valueLength += to - from;
     const limit = this.sink === Sink.Metadata ? MAX_METADATA : this.sink === Sink.UploadField ? MAX_SMALL_VALUE : Number.POSITIVE_INFINITY;
     if (this.valueLength > limit) {
-      throw new DailyObjectShapeError(`${this.sink === Sink.Metadata ? '"daily_metadata"' : `upload field ${JSON.stringify(this.sinkKey)}`} is larger than ${limit} bytes`, this.offset + to);
+      throw new DailyObjectShapeError(
+        `${this.sink === Sink.Metadata ? '"daily_metadata"' : `upload field ${JSON.stringify(this.sinkKey)}`} is larger than ${limit} bytes`,
+        this.offset + to,
+      );
     }
   }
 

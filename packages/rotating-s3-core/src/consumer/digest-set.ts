@@ -44,7 +44,8 @@ export class DigestSet {
     this.reserve(days.reduce((n, encoded) => n + Math.floor(encoded.length / DIGEST_CHARS), 0));
     for (const encoded of days) {
       const bytes = Buffer.from(encoded, 'base64url');
-      for (let i = 0; i + DIGEST_BYTES <= bytes.length; i += DIGEST_BYTES) this.insert(bytes.readUInt32BE(i), bytes.readUInt32BE(i + 4), bytes.readUInt32BE(i + 8));
+      for (let i = 0; i + DIGEST_BYTES <= bytes.length; i += DIGEST_BYTES)
+        this.insert(bytes.readUInt32BE(i), bytes.readUInt32BE(i + 4), bytes.readUInt32BE(i + 8));
     }
   }
 

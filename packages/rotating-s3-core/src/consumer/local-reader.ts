@@ -52,7 +52,10 @@ export async function* readLocalFetches(path: string, recordsPath: string): Asyn
       yield { kind: 'warning', warning: unreadable(path, block, error.message) };
       continue;
     }
-    yield { kind: 'fetch', fetch: { fetchId: block.fetchId, fetchNumber: block.fetchNumber, timestamp: block.timestamp, start: block.start, end: block.end, records } };
+    yield {
+      kind: 'fetch',
+      fetch: { fetchId: block.fetchId, fetchNumber: block.fetchNumber, timestamp: block.timestamp, start: block.start, end: block.end, records },
+    };
   }
 }
 
@@ -76,7 +79,7 @@ async function* scanLocalFile(path: string): AsyncGenerator<ScanEvent> {
   try {
     const scanner = new BlockScanner();
     const chunk = Buffer.allocUnsafe(READ_SIZE);
-    for (let position = 0; ; ) {
+    for (let position = 0; ;) {
       const { bytesRead } = await handle.read(chunk, 0, READ_SIZE, position);
       if (bytesRead === 0) break;
       position += bytesRead;

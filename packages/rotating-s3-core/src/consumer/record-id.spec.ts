@@ -8,7 +8,7 @@ describe('record ids', () => {
     expect(recordIdOf('{"match_id":"m\\u00e9"}', 'match_id')).toEqual({ recordId: 'mé', fromContent: false });
   });
 
-  it("takes a number id from its exact token, so ids beyond double precision stay distinct", () => {
+  it('takes a number id from its exact token, so ids beyond double precision stay distinct', () => {
     expect(recordIdOf('{"match_id":9007199254740993}', 'match_id').recordId).toBe('9007199254740993');
     expect(recordIdOf('{"match_id":9007199254740992}', 'match_id').recordId).toBe('9007199254740992');
     expect(recordIdOf('{"match_id":1e400}', 'match_id').recordId).toBe('1e400');

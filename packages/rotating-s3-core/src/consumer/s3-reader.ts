@@ -84,7 +84,11 @@ export async function listDailyObjects(client: S3Client, bucket: string, prefix:
     let page;
     try {
       page = await client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) }),
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: keyPrefix,
+          ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+        }),
       );
     } catch (error) {
       throw toS3Error(error, 'ListObjectsV2', bucket, keyPrefix);
@@ -121,7 +125,9 @@ async function* readTail(input: ReadObjectInput, cursor: ObjectCursor): AsyncGen
   let body: Readable;
   let etag: string;
   try {
-    const response = await input.client.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.key, Range: `bytes=${rangeStart}-`, IfNoneMatch: cursor.etag }));
+    const response = await input.client.send(
+      new GetObjectCommand({ Bucket: input.bucket, Key: input.key, Range: `bytes=${rangeStart}-`, IfNoneMatch: cursor.etag }),
+    );
     if (response.$metadata.httpStatusCode !== 206) {
       (response.Body as Readable | undefined)?.destroy();
       return { kind: 'fallback', reason: `the server ignored the byte range (HTTP ${response.$metadata.httpStatusCode})`, bytes: 0 };
@@ -163,7 +169,8 @@ async function* readTail(input: ReadObjectInput, cursor: ObjectCursor): AsyncGen
     const problem = reader.verifyTotals();
     if (problem) throw new FallBack(problem);
   } catch (error) {
-    if (error instanceof FallBack || error instanceof DailyObjectShapeError || error instanceof FetchShapeError) return { kind: 'fallback', reason: error.message, bytes };
+    if (error instanceof FallBack || error instanceof DailyObjectShapeError || error instanceof FetchShapeError)
+      return { kind: 'fallback', reason: error.message, bytes };
     throw toS3Error(error, 'GetObject', input.bucket, input.key);
   } finally {
     // Also when the consumer stops early (its handler failed): release the connection.
@@ -244,7 +251,8 @@ class ObjectEventReader {
     const events = this.scanner.push(chunk);
     for (const event of events) yield* this.onEvent(event, chunk);
     this.chunkStart += chunk.length;
-    this.recent = chunk.length >= CURSOR_TAIL_BYTES ? Buffer.from(chunk.subarray(-CURSOR_TAIL_BYTES)) : Buffer.concat([this.recent, chunk]).subarray(-CURSOR_TAIL_BYTES);
+    this.recent =
+      chunk.length >= CURSOR_TAIL_BYTES ? Buffer.from(chunk.subarray(-CURSOR_TAIL_BYTES)) : Buffer.concat([this.recent, chunk]).subarray(-CURSOR_TAIL_BYTES);
   }
 
   *end(): Generator<ObjectReadEvent> {
@@ -262,8 +270,10 @@ class ObjectEventReader {
     }
     if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return '"daily_metadata" is not a JSON object';
     if (meta['date'] !== this.date) return `daily_metadata.date is ${JSON.stringify(meta['date'])}, expected "${this.date}"`;
-    if (meta['total_uploads_today'] !== this.uploads) return `daily_metadata.total_uploads_today is ${JSON.stringify(meta['total_uploads_today'])}, but ${this.uploads} uploads were counted`;
-    if (meta['total_records_today'] !== this.records) return `daily_metadata.total_records_today is ${JSON.stringify(meta['total_records_today'])}, but the uploads' records_in_upload add up to ${this.records}`;
+    if (meta['total_uploads_today'] !== this.uploads)
+      return `daily_metadata.total_uploads_today is ${JSON.stringify(meta['total_uploads_today'])}, but ${this.uploads} uploads were counted`;
+    if (meta['total_records_today'] !== this.records)
+      return `daily_metadata.total_records_today is ${JSON.stringify(meta['total_records_today'])}, but the uploads' records_in_upload add up to ${this.records}`;
     if (meta['total_fetches_today'] !== undefined && meta['total_fetches_today'] !== this.fetches) {
       return `daily_metadata.total_fetches_today is ${JSON.stringify(meta['total_fetches_today'])}, but ${this.fetches} fetches were counted`;
     }
@@ -279,10 +289,12 @@ class ObjectEventReader {
       case 'upload-field': {
         const value = parseSmall(event.raw);
         if (event.key === 'upload_sequence') {
-          if (value !== event.index + 1) throw new FetchShapeError(`uploads[${event.index}].upload_sequence is ${JSON.stringify(value)}, expected ${event.index + 1}`);
+          if (value !== event.index + 1)
+            throw new FetchShapeError(`uploads[${event.index}].upload_sequence is ${JSON.stringify(value)}, expected ${event.index + 1}`);
           this.sequence = value;
         } else if (event.key === 'records_in_upload') {
-          if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new FetchShapeError(`uploads[${event.index}].records_in_upload is ${JSON.stringify(value)}, not a count`);
+          if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+            throw new FetchShapeError(`uploads[${event.index}].records_in_upload is ${JSON.stringify(value)}, not a count`);
           this.recordsInUpload = value;
         }
         return;
@@ -297,7 +309,16 @@ class ObjectEventReader {
         this.uploads = event.index + 1;
         this.records += this.recordsInUpload;
         const tail = this.tailBefore(event.end, chunk);
-        this.cursor = { date: this.date, etag: this.etag, offset: event.end, uploads: this.uploads, fetches: this.fetches, records: this.records, tail_sha256: sha256(tail), tail_length: tail.length };
+        this.cursor = {
+          date: this.date,
+          etag: this.etag,
+          offset: event.end,
+          uploads: this.uploads,
+          fetches: this.fetches,
+          records: this.records,
+          tail_sha256: sha256(tail),
+          tail_length: tail.length,
+        };
         yield { kind: 'cursor', cursor: this.cursor };
         return;
       }
@@ -339,7 +360,8 @@ function parseFetch(raw: Buffer, uploadIndex: number, fetchIndex: number, upload
   let data: Buffer | undefined;
   for (const { name, value } of memberRanges(raw, 0)) {
     if (name === 'data') data = raw.subarray(value[0], value[1]);
-    else if (name === 'fetch_id' || name === 'fetch_number' || name === 'timestamp' || name === 'records') f[name] = JSON.parse(raw.toString('utf8', value[0], value[1])) as unknown;
+    else if (name === 'fetch_id' || name === 'fetch_number' || name === 'timestamp' || name === 'records')
+      f[name] = JSON.parse(raw.toString('utf8', value[0], value[1])) as unknown;
   }
   if (typeof f['fetch_id'] !== 'string' || f['fetch_id'] === '') throw new FetchShapeError(`${where}.fetch_id is missing`);
   if (typeof f['fetch_number'] !== 'number' || !Number.isInteger(f['fetch_number'])) throw new FetchShapeError(`${where}.fetch_number is not a whole number`);

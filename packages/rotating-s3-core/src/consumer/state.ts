@@ -69,7 +69,10 @@ export const consumerEntrySchema = v.strictObject({
   fetches: v.record(DATE, v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')))),
   records: v.record(
     DATE,
-    v.pipe(v.string(), v.check((s) => s.length % DIGEST_CHARS === 0 && /^[A-Za-z0-9_-]*$/.test(s), `must be ${DIGEST_CHARS}-character base64url digests`)),
+    v.pipe(
+      v.string(),
+      v.check((s) => s.length % DIGEST_CHARS === 0 && /^[A-Za-z0-9_-]*$/.test(s), `must be ${DIGEST_CHARS}-character base64url digests`),
+    ),
   ),
   objects: v.record(v.string(), objectCursorSchema),
   /**
@@ -99,7 +102,10 @@ export function consumerStatePath(stateDir: string, stage: string): string {
 
 export function assertConsumerName(name: string): string {
   if (!CONSUMER_NAME_PATTERN.test(name)) {
-    throw new InputError('E_USAGE', `--consumer ${JSON.stringify(name)} is not a valid consumer name; use 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, e.g. "billing"`);
+    throw new InputError(
+      'E_USAGE',
+      `--consumer ${JSON.stringify(name)} is not a valid consumer name; use 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, e.g. "billing"`,
+    );
   }
   return name;
 }
@@ -113,7 +119,11 @@ export async function readConsumerStateFile(path: string, stage: string): Promis
 }
 
 /** The file's shape with the entries left unchecked (a commit checks all but the one it replaces). */
-const stateFileOutlineSchema = v.strictObject({ version: v.literal(1), stage: v.string(), consumers: v.record(v.pipe(v.string(), v.regex(CONSUMER_NAME_PATTERN, 'must be a valid consumer name')), v.unknown()) });
+const stateFileOutlineSchema = v.strictObject({
+  version: v.literal(1),
+  stage: v.string(),
+  consumers: v.record(v.pipe(v.string(), v.regex(CONSUMER_NAME_PATTERN, 'must be a valid consumer name')), v.unknown()),
+});
 
 async function readValidated<T extends { stage: string }>(path: string, stage: string, schema: v.GenericSchema<unknown, T>): Promise<T | undefined> {
   let text: string;
@@ -121,21 +131,34 @@ async function readValidated<T extends { stage: string }>(path: string, stage: s
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConsumerError('E_CONSUMER_STATE', `cannot read the processed-ID file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions`, { cause: error });
+    throw new ConsumerError(
+      'E_CONSUMER_STATE',
+      `cannot read the processed-ID file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions`,
+      { cause: error },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (not valid JSON: ${(cause as Error).message.split('\n')[0]}); ${CORRUPT_FIX}`, { cause });
+    throw new ConsumerError(
+      'E_CONSUMER_STATE',
+      `processed-ID file ${path} is corrupt (not valid JSON: ${(cause as Error).message.split('\n')[0]}); ${CORRUPT_FIX}`,
+      { cause },
+    );
   }
   const parsed = v.safeParse(schema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
-    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${v.getDotPath(issue) || '(file)'}: ${issue.message}); ${CORRUPT_FIX}`, { cause: new v.ValiError(parsed.issues) });
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${v.getDotPath(issue) || '(file)'}: ${issue.message}); ${CORRUPT_FIX}`, {
+      cause: new v.ValiError(parsed.issues),
+    });
   }
   if (parsed.output.stage !== stage) {
-    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} belongs to stage "${parsed.output.stage}", not "${stage}"; use the state directory of stage "${stage}"`);
+    throw new ConsumerError(
+      'E_CONSUMER_STATE',
+      `processed-ID file ${path} belongs to stage "${parsed.output.stage}", not "${stage}"; use the state directory of stage "${stage}"`,
+    );
   }
   return parsed.output;
 }
@@ -172,7 +195,9 @@ export async function commitConsumerEntry(fs: DurableFs, path: string, stage: st
         const issue = checked.issues[0];
         const at = v.getDotPath(issue);
         const where = at ? `consumers.${name}.${at}` : `consumers.${name}`;
-        throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, { cause: new v.ValiError(checked.issues) });
+        throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, {
+          cause: new v.ValiError(checked.issues),
+        });
       }
     }
     file.consumers[consumer] = entry;
@@ -208,10 +233,19 @@ async function withLock<T>(target: string, lockfilePath: string, what: string, f
       },
     });
   } catch (cause) {
-    throw new ConsumerError('E_CONSUMER_LOCK', `cannot take the lock ${lockfilePath} of ${what} (${(cause as Error).message}); another run holds it — wait for it to finish, or remove the lock if no consume is running`, { cause });
+    throw new ConsumerError(
+      'E_CONSUMER_LOCK',
+      `cannot take the lock ${lockfilePath} of ${what} (${(cause as Error).message}); another run holds it — wait for it to finish, or remove the lock if no consume is running`,
+      { cause },
+    );
   }
   const assertHeld = () => {
-    if (compromised) throw new ConsumerError('E_CONSUMER_LOCK', `the lock ${lockfilePath} of ${what} was taken over by another process; nothing more is committed by this run`, { cause: compromised });
+    if (compromised)
+      throw new ConsumerError(
+        'E_CONSUMER_LOCK',
+        `the lock ${lockfilePath} of ${what} was taken over by another process; nothing more is committed by this run`,
+        { cause: compromised },
+      );
   };
   try {
     return await fn(assertHeld);

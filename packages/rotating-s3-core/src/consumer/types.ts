@@ -85,12 +85,7 @@ export interface RunOptions {
 }
 
 export type ConsumerWarningCode =
-  | 'torn_local_block'
-  | 'unreadable_local_fetch'
-  | 'corrupt_daily_object'
-  | 'daily_object_reread'
-  | 'daily_object_missing'
-  | 'record_id_fallback';
+  'torn_local_block' | 'unreadable_local_fetch' | 'corrupt_daily_object' | 'daily_object_reread' | 'daily_object_missing' | 'record_id_fallback';
 
 export interface ConsumerWarning {
   code: ConsumerWarningCode;

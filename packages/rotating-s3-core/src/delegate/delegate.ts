@@ -86,13 +86,21 @@ export function createDelegate(options: DelegateOptions): Delegate {
     if (run.code !== 0) {
       const line = run.stderr.trim().split('\n').at(-1) ?? '';
       const scriptCode = /error (E_[A-Z0-9_]+):/.exec(line)?.[1];
-      throw new DelegateError(`${options.script} log failed (exit ${run.code ?? run.signal}): ${line || 'no message'}`, { scriptCode, exitCode: run.code, stderr: run.stderr });
+      throw new DelegateError(`${options.script} log failed (exit ${run.code ?? run.signal}): ${line || 'no message'}`, {
+        scriptCode,
+        exitCode: run.code,
+        stderr: run.stderr,
+      });
     }
     let result: LogResult;
     try {
       result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as LogResult;
     } catch (cause) {
-      throw new DelegateError(`${options.script} log printed no JSON result: ${JSON.stringify(run.stdout.slice(0, 200))}`, { scriptCode: undefined, exitCode: run.code, stderr: run.stderr });
+      throw new DelegateError(`${options.script} log printed no JSON result: ${JSON.stringify(run.stdout.slice(0, 200))}`, {
+        scriptCode: undefined,
+        exitCode: run.code,
+        stderr: run.stderr,
+      });
     }
     armAgeTimer(result, call);
     return result;

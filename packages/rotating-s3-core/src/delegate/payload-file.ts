@@ -39,7 +39,12 @@ function toBytes(payload: unknown): string | Buffer {
  * Runs `command args… --payload-file <private temp file>` (or `--payload-file -` with the payload on
  * stdin) and returns its exit status and output. Use it to trigger any stage's command with a payload.
  */
-export async function runWithPayloadFile(command: string, args: readonly string[], payload: unknown, options: PayloadRunOptions = {}): Promise<PayloadRunResult> {
+export async function runWithPayloadFile(
+  command: string,
+  args: readonly string[],
+  payload: unknown,
+  options: PayloadRunOptions = {},
+): Promise<PayloadRunResult> {
   const option = options.payloadOption ?? '--payload-file';
   const bytes = toBytes(payload);
   const dir = options.stdin ? undefined : await mkdtemp(join(tmpdir(), 'rotating-s3-payload-'));

@@ -42,7 +42,11 @@ export function explainS3Failure(error: unknown, action: ProbeAction, bucket: st
   const kms = settings.sse === 'aws:kms' || settings.sse === 'aws:kms:dsse';
   if (kms && explained.code === 'E_S3_AUTH' && action !== 's3:ListBucket' && action !== 's3:DeleteObject') {
     const needed = kmsActionOf(error) ?? (action === 's3:PutObject' && !copy ? 'kms:GenerateDataKey' : 'kms:Decrypt');
-    const why = copy ? ' (UploadPartCopy decrypts the source object of a server-side append)' : action === 's3:PutObject' ? ' (S3 asks KMS for a data key to encrypt each object)' : ' (S3 decrypts each object it returns)';
+    const why = copy
+      ? ' (UploadPartCopy decrypts the source object of a server-side append)'
+      : action === 's3:PutObject'
+        ? ' (S3 asks KMS for a data key to encrypt each object)'
+        : ' (S3 decrypts each object it returns)';
     return { ...explained, fix: `with sse ${settings.sse}, also grant ${needed} on the KMS key${why}; ${explained.fix}` };
   }
   return explained;
@@ -50,7 +54,7 @@ export function explainS3Failure(error: unknown, action: ProbeAction, bucket: st
 
 function explainPlain(error: unknown, action: ProbeAction, bucket: string, prefix: string): Explained {
   const e = (error ?? {}) as SdkLikeError;
-  const name = e.name && e.name !== 'Error' ? e.name : e.code ?? 'Error';
+  const name = e.name && e.name !== 'Error' ? e.name : (e.code ?? 'Error');
   const status = httpStatusOf(error);
   const message = e.message?.split('\n')[0] ?? '';
   const said = status ? `${name} (HTTP ${status})` : message.includes(name) ? message : `${name}${message ? `: ${message}` : ''}`;
@@ -59,34 +63,66 @@ function explainPlain(error: unknown, action: ProbeAction, bucket: string, prefi
 
   switch (name) {
     case 'InvalidAccessKeyId':
-      return { code, detail: said, fix: 'the access key id is unknown to this endpoint: check AWS_ACCESS_KEY_ID / AWS_PROFILE, and that AWS_ENDPOINT_URL_S3 points at the provider that issued the key' };
+      return {
+        code,
+        detail: said,
+        fix: 'the access key id is unknown to this endpoint: check AWS_ACCESS_KEY_ID / AWS_PROFILE, and that AWS_ENDPOINT_URL_S3 points at the provider that issued the key',
+      };
     case 'SignatureDoesNotMatch':
-      return { code, detail: said, fix: 'the secret key does not match the access key id: check AWS_SECRET_ACCESS_KEY (or the profile), and AWS_REGION for providers that sign per region' };
+      return {
+        code,
+        detail: said,
+        fix: 'the secret key does not match the access key id: check AWS_SECRET_ACCESS_KEY (or the profile), and AWS_REGION for providers that sign per region',
+      };
     case 'ExpiredToken':
     case 'InvalidToken':
     case 'TokenRefreshRequired':
-      return { code, detail: said, fix: 'the session credentials expired: refresh them (aws sso login, a new role session) or unset a stale AWS_SESSION_TOKEN' };
+      return {
+        code,
+        detail: said,
+        fix: 'the session credentials expired: refresh them (aws sso login, a new role session) or unset a stale AWS_SESSION_TOKEN',
+      };
     case 'RequestTimeTooSkewed':
       return { code, detail: said, fix: "this host's clock is off by more than 15 minutes: enable NTP (timedatectl set-ntp true)" };
     case 'AccessDenied':
     case 'AllAccessDisabled':
     case 'Forbidden':
-      return { code, detail: said, fix: `the credentials are valid but may not do this: grant ${action} on ${action === 's3:ListBucket' ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}*`} (docs/production.md has the minimal IAM policy)` };
+      return {
+        code,
+        detail: said,
+        fix: `the credentials are valid but may not do this: grant ${action} on ${action === 's3:ListBucket' ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}*`} (docs/production.md has the minimal IAM policy)`,
+      };
     case 'NoSuchBucket':
-      return { code: 'E_S3_NO_BUCKET', detail: said, fix: `bucket "${bucket}" does not exist at this endpoint: create it, or fix ROTATING_S3_BUCKET / "bucket" (and AWS_ENDPOINT_URL_S3)` };
+      return {
+        code: 'E_S3_NO_BUCKET',
+        detail: said,
+        fix: `bucket "${bucket}" does not exist at this endpoint: create it, or fix ROTATING_S3_BUCKET / "bucket" (and AWS_ENDPOINT_URL_S3)`,
+      };
     case 'PermanentRedirect':
     case 'AuthorizationHeaderMalformed':
     case 'IllegalLocationConstraintException':
-      return { code, detail: said, fix: `the bucket lives in another region${region ? ` (${region})` : ''}: set AWS_REGION${region ? `=${region}` : ' to the bucket\'s region'}` };
+      return {
+        code,
+        detail: said,
+        fix: `the bucket lives in another region${region ? ` (${region})` : ''}: set AWS_REGION${region ? `=${region}` : " to the bucket's region"}`,
+      };
     default:
       break;
   }
   if (status === 403 || status === 401) {
     // A HEAD or a body-less 403 does not say why: name every usual cause.
-    return { code: 'E_S3_AUTH', detail: said, fix: `credentials rejected or not allowed ${action}: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and the IAM policy in docs/production.md` };
+    return {
+      code: 'E_S3_AUTH',
+      detail: said,
+      fix: `credentials rejected or not allowed ${action}: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and the IAM policy in docs/production.md`,
+    };
   }
   if (status === 301 || status === 307) {
-    return { code, detail: said, fix: `the bucket is in another region${region ? ` (${region})` : ''} or needs path-style URLs: set AWS_REGION, or ROTATING_S3_FORCE_PATH_STYLE=true for S3-compatible servers` };
+    return {
+      code,
+      detail: said,
+      fix: `the bucket is in another region${region ? ` (${region})` : ''} or needs path-style URLs: set AWS_REGION, or ROTATING_S3_FORCE_PATH_STYLE=true for S3-compatible servers`,
+    };
   }
   if (code === 'E_S3_UNREACHABLE') {
     const dns = /ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(`${e.code ?? ''} ${e.message ?? ''} ${name}`);

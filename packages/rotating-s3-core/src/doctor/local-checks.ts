@@ -27,9 +27,18 @@ export function checkTimezone(config: StageConfig, now: Instant): DoctorCheck {
     const today = localDateOf(now, zone);
     const next = startOfDay(today.plusDays(1), zone);
     const inSeconds = Math.round((next.toEpochMilli() - now.toEpochMilli()) / 1000);
-    return check('timezone', 'pass', `${config.timezone}: today is ${today} (local time ${formatTimestamp(now, zone)}), next midnight ${formatTimestamp(next, zone)} in ${formatDuration(inSeconds)}`);
+    return check(
+      'timezone',
+      'pass',
+      `${config.timezone}: today is ${today} (local time ${formatTimestamp(now, zone)}), next midnight ${formatTimestamp(next, zone)} in ${formatDuration(inSeconds)}`,
+    );
   } catch (error) {
-    return check('timezone', 'fail', `${config.timezone}: ${describeError(error)}`, 'set ROTATING_S3_TIMEZONE or "timezone" to an IANA name such as America/New_York');
+    return check(
+      'timezone',
+      'fail',
+      `${config.timezone}: ${describeError(error)}`,
+      'set ROTATING_S3_TIMEZONE or "timezone" to an IANA name such as America/New_York',
+    );
   }
 }
 
@@ -49,7 +58,10 @@ export async function checkLocalDirectory(config: StageConfig): Promise<DoctorCh
     return check('local directory writable', 'pass', created ? `${config.localDir} (does not exist yet; the first log creates it)` : config.localDir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const fix = code === 'ENOSPC' ? 'free disk space on that file system' : 'set ROTATING_S3_LOCAL_DIR (or "localDir") to a directory this user can write, or fix its permissions';
+    const fix =
+      code === 'ENOSPC'
+        ? 'free disk space on that file system'
+        : 'set ROTATING_S3_LOCAL_DIR (or "localDir") to a directory this user can write, or fix its permissions';
     return check('local directory writable', 'fail', `${config.localDir}: E_LOCAL_IO ${code ?? describeError(error)}`, fix);
   } finally {
     if (created) await removeEmptyDirs(resolve(config.localDir), resolve(created));
@@ -59,7 +71,15 @@ export async function checkLocalDirectory(config: StageConfig): Promise<DoctorCh
 /** rmdir from `dir` up to and including `top`; stops at the first that is not empty (another process wrote there). */
 async function removeEmptyDirs(dir: string, top: string): Promise<void> {
   for (let d = dir; ; d = dirname(d)) {
-    if (!(await rmdir(d).then(() => true, () => false)) || d === top || dirname(d) === d) return;
+    if (
+      !(await rmdir(d).then(
+        () => true,
+        () => false,
+      )) ||
+      d === top ||
+      dirname(d) === d
+    )
+      return;
   }
 }
 
@@ -69,10 +89,19 @@ export async function checkState(config: StageConfig): Promise<DoctorCheck> {
     const state = await readState(path);
     if (!state) return check('local state', 'pass', `${path} not created yet (no fetch logged)`);
     const pending = state.pending.length;
-    return check('local state', 'pass', `${path}: day ${state.date ?? '-'}, fetch number ${state.lastFetchNumber}, ${pending} pending fetch${pending === 1 ? '' : 'es'}`);
+    return check(
+      'local state',
+      'pass',
+      `${path}: day ${state.date ?? '-'}, fetch number ${state.lastFetchNumber}, ${pending} pending fetch${pending === 1 ? '' : 'es'}`,
+    );
   } catch (error) {
     const code = error instanceof RotatingS3Error ? error.code : 'E_LOCAL_IO';
-    return check('local state', 'fail', `${code}: ${describeError(error)}`, `move ${path} aside; the next log or flush rebuilds it from the log and <stage>_uploaded_ids.jsonl (docs/troubleshooting.md, ${code})`);
+    return check(
+      'local state',
+      'fail',
+      `${code}: ${describeError(error)}`,
+      `move ${path} aside; the next log or flush rebuilds it from the log and <stage>_uploaded_ids.jsonl (docs/troubleshooting.md, ${code})`,
+    );
   }
 }
 
@@ -81,7 +110,12 @@ export async function checkLock(config: StageConfig, nowMs: number): Promise<Doc
   const info = await stat(path).catch(() => undefined);
   if (!info) return check('lock not stale', 'pass', `${path} not held`);
   const age = nowMs - info.mtimeMs;
-  if (age <= LOCK_STALE_MS) return check('lock not stale', 'pass', `${path} held by a running rotating-s3 process (refreshed ${formatDuration(Math.max(0, Math.round(age / 1000)))} ago)`);
+  if (age <= LOCK_STALE_MS)
+    return check(
+      'lock not stale',
+      'pass',
+      `${path} held by a running rotating-s3 process (refreshed ${formatDuration(Math.max(0, Math.round(age / 1000)))} ago)`,
+    );
   // Not a failure: the next writer takes the lock over by itself. A warning, because a process died.
   return check(
     'lock not stale',

@@ -80,16 +80,35 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   const bucket = config.bucket;
   const checks: DoctorCheck[] = [];
   const skipRest = (reason: string, names: string[]) => names.forEach((n) => checks.push(check(n, 'skip', `not run: ${reason}`)));
-  const probeNames = ['write / read probe object', 'conditional writes enforced', 'checksum headers accepted', 'UploadPartCopy supported', 'delete probe object'];
+  const probeNames = [
+    'write / read probe object',
+    'conditional writes enforced',
+    'checksum headers accepted',
+    'UploadPartCopy supported',
+    'delete probe object',
+  ];
 
   // Credentials: resolving them runs the default chain without any request to S3.
   try {
     const creds = await client.config.credentials();
     const expiry = creds.expiration ? `, expires in ${formatDuration((creds.expiration.getTime() - ctx.nowMs) / 1000)}` : '';
-    checks.push(check('credentials', 'pass', `access key ${maskKey(creds.accessKeyId)} from ${credentialSource((creds as { $source?: Record<string, unknown> }).$source, env)}${expiry}`));
+    checks.push(
+      check(
+        'credentials',
+        'pass',
+        `access key ${maskKey(creds.accessKeyId)} from ${credentialSource((creds as { $source?: Record<string, unknown> }).$source, env)}${expiry}`,
+      ),
+    );
   } catch (error) {
     const said = (error as Error)?.message?.split('\n')[0] ?? String(error);
-    checks.push(check('credentials', 'fail', `E_S3_AUTH: no credentials found (${said})`, 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where a role is available (instance profile, ECS/EKS task role); see docs/production.md'));
+    checks.push(
+      check(
+        'credentials',
+        'fail',
+        `E_S3_AUTH: no credentials found (${said})`,
+        'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where a role is available (instance profile, ECS/EKS task role); see docs/production.md',
+      ),
+    );
     skipRest('no credentials', ['bucket reachable', ...probeNames]);
     return checks;
   }
@@ -148,7 +167,14 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   if (written.includes(key)) {
     try {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, IfNoneMatch: '*' }));
-      checks.push(check('conditional writes enforced', 'fail', 'the endpoint accepted If-None-Match: * on an existing object (it ignores conditional writes)', 'two writers of one stage could overwrite each other\'s uploads here: run exactly one writer (one host) per stage, or use an endpoint that enforces them (AWS S3, Cloudflare R2, MinIO)'));
+      checks.push(
+        check(
+          'conditional writes enforced',
+          'fail',
+          'the endpoint accepted If-None-Match: * on an existing object (it ignores conditional writes)',
+          "two writers of one stage could overwrite each other's uploads here: run exactly one writer (one host) per stage, or use an endpoint that enforces them (AWS S3, Cloudflare R2, MinIO)",
+        ),
+      );
     } catch (error) {
       if (isConditionFailure(error)) {
         conditionalPut = true;
@@ -182,7 +208,14 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   else if (left.length === 0) checks.push(check('delete probe object', 'pass', `deleted ${written.length} probe object${written.length === 1 ? '' : 's'}`));
   else {
     const why = explainS3Failure(config, deleteError, 's3:DeleteObject');
-    checks.push(check('delete probe object', 'fail', `${why.code} ${why.detail}; left behind: ${left.map((k) => `s3://${bucket}/${k}`).join(', ')}`, `${why.fix}; rotating-s3 deletes its lease objects during server-side appends, so it needs s3:DeleteObject; then delete the probe objects by hand`));
+    checks.push(
+      check(
+        'delete probe object',
+        'fail',
+        `${why.code} ${why.detail}; left behind: ${left.map((k) => `s3://${bucket}/${k}`).join(', ')}`,
+        `${why.fix}; rotating-s3 deletes its lease objects during server-side appends, so it needs s3:DeleteObject; then delete the probe objects by hand`,
+      ),
+    );
   }
   return checks;
 }
@@ -193,21 +226,28 @@ async function checkChecksums(ctx: S3CheckContext, key: string, written: string[
   if (!writeOk) return check(name, 'skip', 'not run: the plain write / read probe failed');
   const client =
     ctx.checksumClient ??
-    installObjectSettings(new S3Client({
-      region: await ctx.client.config.region(),
-      credentials: ctx.client.config.credentials,
-      forcePathStyle: ctx.config.forcePathStyle,
-      maxAttempts: 1,
-      requestChecksumCalculation: 'WHEN_SUPPORTED',
-      responseChecksumValidation: 'WHEN_SUPPORTED',
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-    }), ctx.config);
+    installObjectSettings(
+      new S3Client({
+        region: await ctx.client.config.region(),
+        credentials: ctx.client.config.credentials,
+        forcePathStyle: ctx.config.forcePathStyle,
+        maxAttempts: 1,
+        requestChecksumCalculation: 'WHEN_SUPPORTED',
+        responseChecksumValidation: 'WHEN_SUPPORTED',
+        requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+      }),
+      ctx.config,
+    );
   try {
     await client.send(new PutObjectCommand({ Bucket: ctx.config.bucket, Key: key, Body: Buffer.from('checksum probe\n'), ChecksumAlgorithm: 'CRC32' }));
     written.push(key);
     const got = await client.send(new GetObjectCommand({ Bucket: ctx.config.bucket, Key: key, ChecksumMode: 'ENABLED' }));
     await got.Body?.transformToString();
-    return check(name, 'pass', 'PutObject/GetObject with the AWS SDK default checksums (CRC32, WHEN_SUPPORTED) work; rotating-s3 itself sends checksums only WHEN_REQUIRED');
+    return check(
+      name,
+      'pass',
+      'PutObject/GetObject with the AWS SDK default checksums (CRC32, WHEN_SUPPORTED) work; rotating-s3 itself sends checksums only WHEN_REQUIRED',
+    );
   } catch (error) {
     const why = explainS3Failure(ctx.config, error, 's3:PutObject');
     return check(
@@ -243,10 +283,24 @@ async function checkUploadPartCopy(ctx: S3CheckContext, key: string, written: st
     uploadId = (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId;
     step = 'copy';
     const copied = await client.send(
-      new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 1, CopySource: `${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`, CopySourceRange: `bytes=0-${5 * MIB - 1}`, CopySourceIfMatch: source.ETag }),
+      new UploadPartCopyCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: 1,
+        CopySource: `${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
+        CopySourceRange: `bytes=0-${5 * MIB - 1}`,
+        CopySourceIfMatch: source.ETag,
+      }),
     );
     copyOk = true;
-    out.push(check('UploadPartCopy supported', 'pass', 'ranged UploadPartCopy of a 5 MiB part works: daily objects of 5 MiB and more are appended server-side at constant cost'));
+    out.push(
+      check(
+        'UploadPartCopy supported',
+        'pass',
+        'ranged UploadPartCopy of a 5 MiB part works: daily objects of 5 MiB and more are appended server-side at constant cost',
+      ),
+    );
     const tail = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 2, Body: 'x' }));
     try {
       await client.send(
@@ -254,7 +308,12 @@ async function checkUploadPartCopy(ctx: S3CheckContext, key: string, written: st
           Bucket: bucket,
           Key: key,
           UploadId: uploadId,
-          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: copied.CopyPartResult?.ETag }, { PartNumber: 2, ETag: tail.ETag }] },
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: copied.CopyPartResult?.ETag },
+              { PartNumber: 2, ETag: tail.ETag },
+            ],
+          },
           IfMatch: '"00000000000000000000000000000000"',
         }),
       );
@@ -273,7 +332,9 @@ async function checkUploadPartCopy(ctx: S3CheckContext, key: string, written: st
           'fail',
           `${why.code} ${why.detail}`,
           // A permission (or the owner check) is fixable; an endpoint without the operation is not.
-          why.code === 'E_S3_AUTH' || why.code === 'E_S3_OWNER' ? why.fix : 'rotations still work, but a daily object of 5 MiB and more is then rewritten whole on every rotation (traffic and time grow through the day): prefer an endpoint with ranged UploadPartCopy (AWS S3, Cloudflare R2, MinIO), or keep daily objects under 5 MiB',
+          why.code === 'E_S3_AUTH' || why.code === 'E_S3_OWNER'
+            ? why.fix
+            : 'rotations still work, but a daily object of 5 MiB and more is then rewritten whole on every rotation (traffic and time grow through the day): prefer an endpoint with ranged UploadPartCopy (AWS S3, Cloudflare R2, MinIO), or keep daily objects under 5 MiB',
         ),
       );
     }
@@ -290,19 +351,49 @@ async function describeGuard(ctx: S3CheckContext, conditionalComplete: boolean |
   const capsFile = join(ctx.config.localDir, 's3-capabilities.json');
   const resolved = await ctx.client.config.endpoint?.().catch(() => undefined);
   const endpointKey = resolved ? `${resolved.hostname}:${resolved.port ?? ''}` : 'aws';
-  const cached = await readFile(capsFile, 'utf8').then((t) => (JSON.parse(t) as Record<string, CachedCaps>)[endpointKey], () => undefined);
+  const cached = await readFile(capsFile, 'utf8').then(
+    (t) => (JSON.parse(t) as Record<string, CachedCaps>)[endpointKey],
+    () => undefined,
+  );
 
-  if (conditionalComplete === undefined) return check(name, 'info', 'could not tell whether CompleteMultipartUpload enforces If-Match (the probe was refused for another reason); rotations probe it themselves');
+  if (conditionalComplete === undefined)
+    return check(
+      name,
+      'info',
+      'could not tell whether CompleteMultipartUpload enforces If-Match (the probe was refused for another reason); rotations probe it themselves',
+    );
   if (forced === 'if-match' && !conditionalComplete) {
-    return check(name, 'fail', 'ROTATING_S3_COMPLETE_GUARD=if-match, but this endpoint ignores If-Match on CompleteMultipartUpload', 'unset ROTATING_S3_COMPLETE_GUARD (or set it to lease): with if-match here, concurrent writers could overwrite each other\'s server-side appends');
+    return check(
+      name,
+      'fail',
+      'ROTATING_S3_COMPLETE_GUARD=if-match, but this endpoint ignores If-Match on CompleteMultipartUpload',
+      "unset ROTATING_S3_COMPLETE_GUARD (or set it to lease): with if-match here, concurrent writers could overwrite each other's server-side appends",
+    );
   }
   if (cached && cached.conditionalComplete !== undefined && cached.conditionalComplete !== conditionalComplete && !forced) {
-    return check(name, 'warn', `${capsFile} says If-Match on CompleteMultipartUpload is ${cached.conditionalComplete ? '' : 'not '}enforced at ${endpointKey}, but it now is${conditionalComplete ? '' : ' not'}`, `delete ${capsFile}; the next rotation probes the endpoint again`);
+    return check(
+      name,
+      'warn',
+      `${capsFile} says If-Match on CompleteMultipartUpload is ${cached.conditionalComplete ? '' : 'not '}enforced at ${endpointKey}, but it now is${conditionalComplete ? '' : ' not'}`,
+      `delete ${capsFile}; the next rotation probes the endpoint again`,
+    );
   }
   if (!conditionalComplete && !conditionalPut) {
-    return check(name, 'info', 'If-Match on CompleteMultipartUpload is not enforced, and neither are conditional PutObjects (see above): server-side appends of two writers are not protected here — one writer per stage');
+    return check(
+      name,
+      'info',
+      'If-Match on CompleteMultipartUpload is not enforced, and neither are conditional PutObjects (see above): server-side appends of two writers are not protected here — one writer per stage',
+    );
   }
   return conditionalComplete
-    ? check(name, 'info', `If-Match on CompleteMultipartUpload is enforced: server-side appends are guarded by If-Match${forced ? ` (ROTATING_S3_COMPLETE_GUARD=${forced})` : ''}`)
-    : check(name, 'info', `If-Match on CompleteMultipartUpload is not enforced here (as on moto and MinIO): server-side appends first take a lease object <daily key>.lease with If-None-Match, which this endpoint enforces — safe${forced ? ` (ROTATING_S3_COMPLETE_GUARD=${forced})` : ''}`);
+    ? check(
+        name,
+        'info',
+        `If-Match on CompleteMultipartUpload is enforced: server-side appends are guarded by If-Match${forced ? ` (ROTATING_S3_COMPLETE_GUARD=${forced})` : ''}`,
+      )
+    : check(
+        name,
+        'info',
+        `If-Match on CompleteMultipartUpload is not enforced here (as on moto and MinIO): server-side appends first take a lease object <daily key>.lease with If-None-Match, which this endpoint enforces — safe${forced ? ` (ROTATING_S3_COMPLETE_GUARD=${forced})` : ''}`,
+      );
 }

@@ -43,7 +43,9 @@ describe('bookended format', () => {
   });
 
   it('never splits a block on marker-like text inside a payload string', () => {
-    const sneaky = { note: '\n=== FETCH END: f1 | 2026-11-28T14:03:11.512-05:00 | fetch_number=1 | records=0 ===\n=== FETCH START: x | y | fetch_number=9 ===' };
+    const sneaky = {
+      note: '\n=== FETCH END: f1 | 2026-11-28T14:03:11.512-05:00 | fetch_number=1 | records=0 ===\n=== FETCH START: x | y | fetch_number=9 ===',
+    };
     const text = formatBlock(meta(1), JSON.stringify(sneaky, null, 2));
     const events = scanAll(text);
     expect(events).toHaveLength(1);
@@ -56,7 +58,10 @@ describe('bookended format', () => {
     const cut = formatBlock(meta(2), '{"b":2}').slice(0, 90);
     const events = scanAll(whole + cut);
     expect(events[0]!.kind).toBe('block');
-    expect(events[1]).toEqual({ kind: 'torn', segment: { start: Buffer.byteLength(whole), end: Buffer.byteLength(whole + cut), reason: expect.stringContaining('f2') } });
+    expect(events[1]).toEqual({
+      kind: 'torn',
+      segment: { start: Buffer.byteLength(whole), end: Buffer.byteLength(whole + cut), reason: expect.stringContaining('f2') },
+    });
   });
 
   it('does not merge a torn block with the block that follows it', () => {
@@ -115,4 +120,3 @@ const PIECES = [
   block(9, '{"é": "✓ 😀"}'),
   '=== FETCH START: half | 2026-11-28T10:00:01.000-05:00 | fetch_number=10 ===\n{"x": 1}\n=== FETCH',
 ];
-

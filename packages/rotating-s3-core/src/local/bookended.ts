@@ -133,7 +133,8 @@ export class BlockScanner {
   private onLine(end: number, events: ScanEvent[]): void {
     const start = this.lineOffset;
     const lineLength = this.length - this.lineAt;
-    const isMarker = lineLength >= MARKER_PREFIX.length && this.buffer.compare(MARKER_PREFIX, 0, MARKER_PREFIX.length, this.lineAt, this.lineAt + MARKER_PREFIX.length) === 0;
+    const isMarker =
+      lineLength >= MARKER_PREFIX.length && this.buffer.compare(MARKER_PREFIX, 0, MARKER_PREFIX.length, this.lineAt, this.lineAt + MARKER_PREFIX.length) === 0;
     const text = isMarker ? this.buffer.toString('utf8', this.lineAt, this.length) : undefined;
     const startMatch = text === undefined ? null : START_RE.exec(text);
     const endMatch = startMatch || text === undefined ? null : END_RE.exec(text);
@@ -142,7 +143,10 @@ export class BlockScanner {
     if (startMatch) {
       this.flushStray(events);
       if (this.open) {
-        events.push({ kind: 'torn', segment: { start: this.open.start, end: start, reason: `block of fetch ${this.open.fetchId} has no END line before the next START` } });
+        events.push({
+          kind: 'torn',
+          segment: { start: this.open.start, end: start, reason: `block of fetch ${this.open.fetchId} has no END line before the next START` },
+        });
       }
       this.open = { start, fetchId: startMatch[1]!, timestamp: startMatch[2]!, fetchNumber: Number(startMatch[3]) };
       this.reset();
@@ -156,7 +160,18 @@ export class BlockScanner {
           // The payload is every line before this one, minus the newline after the last. The buffer is
           // reset only after the caller consumed the event (see push).
           const payload = this.buffer.subarray(0, Math.max(0, this.lineAt - 1));
-          events.push({ kind: 'block', block: { fetchId: block.fetchId, timestamp: block.timestamp, fetchNumber: block.fetchNumber, records: Number(endMatch[4]), start: block.start, end, payload } });
+          events.push({
+            kind: 'block',
+            block: {
+              fetchId: block.fetchId,
+              timestamp: block.timestamp,
+              fetchNumber: block.fetchNumber,
+              records: Number(endMatch[4]),
+              start: block.start,
+              end,
+              payload,
+            },
+          });
           this.lineAt = this.length;
           return;
         }

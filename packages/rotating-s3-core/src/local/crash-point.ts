@@ -7,13 +7,7 @@ const target = process.env['ROTATING_S3_TEST_CRASH_AT'];
 
 /** Named steps, in the order `log` and `flush` reach them. */
 export type CrashStep =
-  | 'log:before-append'
-  | 'log:after-append'
-  | 'log:after-state'
-  | 'rotate:before-upload'
-  | 'rotate:after-upload'
-  | 'rotate:after-index'
-  | 'rotate:after-trim';
+  'log:before-append' | 'log:after-append' | 'log:after-state' | 'rotate:before-upload' | 'rotate:after-upload' | 'rotate:after-index' | 'rotate:after-trim';
 
 export function crashPoint(step: CrashStep): void {
   if (target === step) process.kill(process.pid, 'SIGKILL');

@@ -34,7 +34,11 @@ export function payloadOfBlock(block: Buffer): JsonText | { unreadable: string }
     checkJson(payload, MAX_PAYLOAD_DEPTH);
   } catch (error) {
     if (!(error instanceof JsonTextError)) throw error;
-    return { unreadable: error.reason.startsWith('nesting deeper') ? `payload nested deeper than ${MAX_PAYLOAD_DEPTH} arrays/objects` : `payload is not valid JSON (${error.message})` };
+    return {
+      unreadable: error.reason.startsWith('nesting deeper')
+        ? `payload nested deeper than ${MAX_PAYLOAD_DEPTH} arrays/objects`
+        : `payload is not valid JSON (${error.message})`,
+    };
   }
   return new JsonText(compactJson(payload).toString('utf8'));
 }
@@ -45,7 +49,13 @@ export function payloadOfBlock(block: Buffer): JsonText | { unreadable: string }
  */
 export async function readUploadable<P extends { fetchId: string; fetchNumber: number; timestamp: string; records: number; start: number; end: number }>(
   group: P[],
-  where: { fs: DurableFs; log: string; deadLetter: string; at: string; onDeadLetter: (fields: { fetch_id: string; file: string; reason: string; bytes: number }) => void },
+  where: {
+    fs: DurableFs;
+    log: string;
+    deadLetter: string;
+    at: string;
+    onDeadLetter: (fields: { fetch_id: string; file: string; reason: string; bytes: number }) => void;
+  },
 ): Promise<{ fetches: FetchEntry[]; dead: P[] }> {
   const fetches: FetchEntry[] = [];
   const dead: P[] = [];

@@ -47,16 +47,19 @@ async function rejection(promise: Promise<unknown>): Promise<LocalIoError> {
 }
 
 describe('stage lock', () => {
-  it.each(['EROFS', 'EACCES', 'ENOSPC'])('a directory that cannot hold the lock (%s) fails on the first attempt with E_LOCAL_IO naming it, blaming no holder', async (code) => {
-    const dir = tempDir();
-    const { fs, mkdirs } = failingFs(code);
-    const error = await rejection(acquireStageLock(dir, 'merge', { fs }));
-    expect(error).toBeInstanceOf(LocalIoError);
-    expect(error.code).toBe('E_LOCAL_IO');
-    expect(error.message).toContain(`in the local directory ${dir}: ${code}: injected`);
-    expect(error.message).not.toMatch(/another process/);
-    expect(mkdirs()).toBe(1); // no retries: proper-lockfile alone would retry this 240 times (~2 minutes)
-  });
+  it.each(['EROFS', 'EACCES', 'ENOSPC'])(
+    'a directory that cannot hold the lock (%s) fails on the first attempt with E_LOCAL_IO naming it, blaming no holder',
+    async (code) => {
+      const dir = tempDir();
+      const { fs, mkdirs } = failingFs(code);
+      const error = await rejection(acquireStageLock(dir, 'merge', { fs }));
+      expect(error).toBeInstanceOf(LocalIoError);
+      expect(error.code).toBe('E_LOCAL_IO');
+      expect(error.message).toContain(`in the local directory ${dir}: ${code}: injected`);
+      expect(error.message).not.toMatch(/another process/);
+      expect(mkdirs()).toBe(1); // no retries: proper-lockfile alone would retry this 240 times (~2 minutes)
+    },
+  );
 
   it('a missing directory is named as missing', async () => {
     const dir = join(tempDir(), 'gone');
@@ -108,7 +111,17 @@ describe('stage lock', () => {
     const dir = tempDir();
     let lost: LocalIoError | undefined;
     const lock = async (): Promise<StageLockRelease> => Object.assign(async () => undefined, { lockLost: () => lost });
-    const config = { stage: 'merge', bucket: 'never-contacted', prefix: '', localDir: dir, fetchLimit: 100, timezone: 'UTC', recordsPath: '', recordIdField: undefined, forcePathStyle: false };
+    const config = {
+      stage: 'merge',
+      bucket: 'never-contacted',
+      prefix: '',
+      localDir: dir,
+      fetchLimit: 100,
+      timezone: 'UTC',
+      recordsPath: '',
+      recordIdField: undefined,
+      forcePathStyle: false,
+    };
     const logger = createStageLogger(config, { clock: fixedClock('2026-11-28T12:00:00Z'), opsLog: silentOpsLog, lock, holdLockMs: 60_000 });
     expect((await logger.logFetch({ a: 1 })).fetch_number).toBe(1);
     lost = new LocalIoError('the stage lock was taken over', { code: 'E_LOCK_LOST' });

@@ -52,7 +52,10 @@ const DIRECTORY_FIX: Record<string, string> = {
 function directoryError(localDir: string, path: string, cause: unknown): LocalIoError {
   const code = (cause as NodeJS.ErrnoException)?.code ?? 'error';
   const said = ((cause as Error)?.message ?? String(cause)).split('\n')[0];
-  return new LocalIoError(`cannot create the stage lock ${path} in the local directory ${localDir}: ${said}; ${DIRECTORY_FIX[code] ?? 'check the local directory'}`, { cause, code: 'E_LOCAL_IO' });
+  return new LocalIoError(
+    `cannot create the stage lock ${path} in the local directory ${localDir}: ${said}; ${DIRECTORY_FIX[code] ?? 'check the local directory'}`,
+    { cause, code: 'E_LOCAL_IO' },
+  );
 }
 
 /**
@@ -88,7 +91,10 @@ export async function acquireStageLock(localDir: string, stage: string, options:
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException)?.code !== 'ELOCKED') throw directoryError(localDir, path, cause);
       if (attempt >= attempts) {
-        throw new LocalIoError(`cannot take the stage lock ${path}: another process held it for the whole wait (${attempts} attempts, about 2 minutes by default) — wait for it, or remove ${path} if no rotating-s3 process is running`, { cause, code: 'E_LOCK' });
+        throw new LocalIoError(
+          `cannot take the stage lock ${path}: another process held it for the whole wait (${attempts} attempts, about 2 minutes by default) — wait for it, or remove ${path} if no rotating-s3 process is running`,
+          { cause, code: 'E_LOCK' },
+        );
       }
       await sleep(delay * (0.5 + Math.random()));
       delay = Math.min(delay * WAIT.factor, WAIT.maxMs);

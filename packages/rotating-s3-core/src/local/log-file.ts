@@ -77,13 +77,7 @@ export async function readRange(path: string, start: number, end: number): Promi
  * Copies each torn segment to the quarantine file (durably) and then removes them from the log.
  * Returns the new size of the log.
  */
-export async function quarantineSegments(
-  fs: DurableFs,
-  paths: LogFilePaths,
-  segments: TornSegment[],
-  logSize: number,
-  nowText: string,
-): Promise<number> {
+export async function quarantineSegments(fs: DurableFs, paths: LogFilePaths, segments: TornSegment[], logSize: number, nowText: string): Promise<number> {
   if (segments.length === 0) return logSize;
   for (const segment of segments) await appendQuarantined(fs, paths, segment, await readRange(paths.log, segment.start, segment.end), nowText);
   const onlyTail = segments.length === 1 && segments[0]!.end === logSize;
@@ -106,7 +100,12 @@ export async function appendQuarantined(fs: DurableFs, paths: LogFilePaths, segm
  * between the last two steps loses those bytes — never a logged fetch: torn bytes are a write that was not
  * acknowledged. Returns each segment with its size.
  */
-export async function emptyLogIntoQuarantine(fs: DurableFs, paths: LogFilePaths, segments: TornSegment[], nowText: string): Promise<Array<{ segment: TornSegment; bytes: number }>> {
+export async function emptyLogIntoQuarantine(
+  fs: DurableFs,
+  paths: LogFilePaths,
+  segments: TornSegment[],
+  nowText: string,
+): Promise<Array<{ segment: TornSegment; bytes: number }>> {
   const kept = await Promise.all(segments.map(async (segment) => ({ segment, bytes: await readRange(paths.log, segment.start, segment.end) })));
   await fs.truncate(paths.log, 0);
   for (const { segment, bytes } of kept) await appendQuarantined(fs, paths, segment, bytes, nowText);

@@ -58,7 +58,11 @@ export const stateSchema = v.object({
   lastUpload: v.nullable(uploadSummarySchema),
   lastError: v.nullable(v.object({ at: v.string(), code: v.string(), message: v.string() })),
   lastMidnight: v.nullable(v.object({ at: v.string(), from: v.string(), to: v.string() })),
-  counters: v.object({ uploads: v.pipe(v.number(), v.integer()), uploadFailures: v.pipe(v.number(), v.integer()), midnightTransitions: v.pipe(v.number(), v.integer()) }),
+  counters: v.object({
+    uploads: v.pipe(v.number(), v.integer()),
+    uploadFailures: v.pipe(v.number(), v.integer()),
+    midnightTransitions: v.pipe(v.number(), v.integer()),
+  }),
   /**
    * Intent record of the upload being sent, written before the S3 request: a retry after a crash or an
    * ambiguous failure re-sends exactly this batch under the same `uploadId`, which the daily object

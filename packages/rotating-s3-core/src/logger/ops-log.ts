@@ -27,13 +27,26 @@ export function eventsPath(localDir: string, stage: string): string {
  */
 export function formatEventLine(program: string, level: Level, stage: string, event: string, fields: Record<string, unknown> = {}): string {
   const { code, message, ...rest } = fields;
-  const head = [`${program}: ${level} ${event}`, program === `${stage}_rotating_s3` ? '' : `[${stage}]`, typeof code === 'string' ? code : ''].filter(Boolean).join(' ');
-  const body = typeof message === 'string' ? message : Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  const head = [`${program}: ${level} ${event}`, program === `${stage}_rotating_s3` ? '' : `[${stage}]`, typeof code === 'string' ? code : '']
+    .filter(Boolean)
+    .join(' ');
+  const body =
+    typeof message === 'string'
+      ? message
+      : Object.entries(rest)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ');
   return `${head}: ${body.replace(/\s*\n\s*/g, ' ')}\n`;
 }
 
 /** `program`: the name at the start of each stderr line (the CLI passes its bin's name). */
-export function createOpsLog(localDir: string, stage: string, env = process.env, stderr: (line: string) => void = (l) => process.stderr.write(l), program = 'rotating-s3'): OpsLog {
+export function createOpsLog(
+  localDir: string,
+  stage: string,
+  env = process.env,
+  stderr: (line: string) => void = (l) => process.stderr.write(l),
+  program = 'rotating-s3',
+): OpsLog {
   const threshold = RANK[(env['ROTATING_S3_LOG_LEVEL'] as Level) ?? 'warn'] ?? RANK.warn;
   const file = eventsPath(localDir, stage);
   return {

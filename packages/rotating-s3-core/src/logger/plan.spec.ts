@@ -10,12 +10,42 @@ function pending(fetchId: string, date: string, start = 0, size = 100): PendingF
 }
 
 type Counter = Pick<StageState, 'date' | 'lastFetchNumber' | 'pending'>;
-const counter = (date: string | null, lastFetchNumber: number, pendingDates: string[] = []): Counter => ({ date, lastFetchNumber, pending: pendingDates.map((d, i) => pending(`p${i}`, d)) });
+const counter = (date: string | null, lastFetchNumber: number, pendingDates: string[] = []): Counter => ({
+  date,
+  lastFetchNumber,
+  pending: pendingDates.map((d, i) => pending(`p${i}`, d)),
+});
 
 describe('planFetch: the day and number of a new fetch', () => {
-  const cases: Array<{ name: string; zone: string; state: Counter; now: string; date: string; fetchNumber: number; timestamp: string; midnight?: { from: string; to: string }; uploadFirst?: string[] }> = [
-    { name: 'numbers the first fetch ever 1', zone: 'America/New_York', state: counter(null, 0), now: '2026-11-28T19:03:11.512Z', date: '2026-11-28', fetchNumber: 1, timestamp: '2026-11-28T14:03:11.512-05:00' },
-    { name: 'continues the day across rotations and restarts', zone: 'America/New_York', state: counter('2026-11-28', 41), now: '2026-11-29T04:59:59.999Z', date: '2026-11-28', fetchNumber: 42, timestamp: '2026-11-28T23:59:59.999-05:00' },
+  const cases: Array<{
+    name: string;
+    zone: string;
+    state: Counter;
+    now: string;
+    date: string;
+    fetchNumber: number;
+    timestamp: string;
+    midnight?: { from: string; to: string };
+    uploadFirst?: string[];
+  }> = [
+    {
+      name: 'numbers the first fetch ever 1',
+      zone: 'America/New_York',
+      state: counter(null, 0),
+      now: '2026-11-28T19:03:11.512Z',
+      date: '2026-11-28',
+      fetchNumber: 1,
+      timestamp: '2026-11-28T14:03:11.512-05:00',
+    },
+    {
+      name: 'continues the day across rotations and restarts',
+      zone: 'America/New_York',
+      state: counter('2026-11-28', 41),
+      now: '2026-11-29T04:59:59.999Z',
+      date: '2026-11-28',
+      fetchNumber: 42,
+      timestamp: '2026-11-28T23:59:59.999-05:00',
+    },
     {
       name: 'restarts at 1 at local midnight and uploads the old day first',
       zone: 'America/New_York',
@@ -27,9 +57,33 @@ describe('planFetch: the day and number of a new fetch', () => {
       midnight: { from: '2026-11-28', to: '2026-11-29' },
       uploadFirst: ['p0', 'p1'],
     },
-    { name: 'uses the stage zone, not UTC, for the day (UTC is already on the next date)', zone: 'America/New_York', state: counter('2026-11-28', 3), now: '2026-11-29T02:00:00Z', date: '2026-11-28', fetchNumber: 4, timestamp: '2026-11-28T21:00:00.000-05:00' },
-    { name: 'keeps numbering through the spring-forward gap', zone: 'America/New_York', state: counter('2026-03-08', 5), now: '2026-03-08T07:00:00Z', date: '2026-03-08', fetchNumber: 6, timestamp: '2026-03-08T03:00:00.000-04:00' },
-    { name: 'keeps numbering through the repeated fall-back hour, with the second offset', zone: 'America/New_York', state: counter('2026-11-01', 9), now: '2026-11-01T06:30:00Z', date: '2026-11-01', fetchNumber: 10, timestamp: '2026-11-01T01:30:00.000-05:00' },
+    {
+      name: 'uses the stage zone, not UTC, for the day (UTC is already on the next date)',
+      zone: 'America/New_York',
+      state: counter('2026-11-28', 3),
+      now: '2026-11-29T02:00:00Z',
+      date: '2026-11-28',
+      fetchNumber: 4,
+      timestamp: '2026-11-28T21:00:00.000-05:00',
+    },
+    {
+      name: 'keeps numbering through the spring-forward gap',
+      zone: 'America/New_York',
+      state: counter('2026-03-08', 5),
+      now: '2026-03-08T07:00:00Z',
+      date: '2026-03-08',
+      fetchNumber: 6,
+      timestamp: '2026-03-08T03:00:00.000-04:00',
+    },
+    {
+      name: 'keeps numbering through the repeated fall-back hour, with the second offset',
+      zone: 'America/New_York',
+      state: counter('2026-11-01', 9),
+      now: '2026-11-01T06:30:00Z',
+      date: '2026-11-01',
+      fetchNumber: 10,
+      timestamp: '2026-11-01T01:30:00.000-05:00',
+    },
     {
       name: 'changes the day where local midnight does not exist (Santiago, 24:00 → 01:00)',
       zone: 'America/Santiago',
@@ -41,7 +95,15 @@ describe('planFetch: the day and number of a new fetch', () => {
       midnight: { from: '2026-09-05', to: '2026-09-06' },
       uploadFirst: ['p0'],
     },
-    { name: 'stays on the day while 23:00 repeats (Santiago fall-back at 24:00)', zone: 'America/Santiago', state: counter('2026-04-04', 20), now: '2026-04-05T03:00:00Z', date: '2026-04-04', fetchNumber: 21, timestamp: '2026-04-04T23:00:00.000-04:00' },
+    {
+      name: 'stays on the day while 23:00 repeats (Santiago fall-back at 24:00)',
+      zone: 'America/Santiago',
+      state: counter('2026-04-04', 20),
+      now: '2026-04-05T03:00:00Z',
+      date: '2026-04-04',
+      fetchNumber: 21,
+      timestamp: '2026-04-04T23:00:00.000-04:00',
+    },
     {
       name: 'changes the day at a midnight skipped by DST (Havana, 00:00 → 01:00)',
       zone: 'America/Havana',
@@ -76,7 +138,11 @@ describe('planFetch: the day and number of a new fetch', () => {
 
   it.each(cases)('$name', (c) => {
     const plan = planFetch(c.state, parseInstant(c.now), resolveZone(c.zone));
-    expect({ date: plan.date, fetchNumber: plan.fetchNumber, timestamp: plan.timestamp }).toEqual({ date: c.date, fetchNumber: c.fetchNumber, timestamp: c.timestamp });
+    expect({ date: plan.date, fetchNumber: plan.fetchNumber, timestamp: plan.timestamp }).toEqual({
+      date: c.date,
+      fetchNumber: c.fetchNumber,
+      timestamp: c.timestamp,
+    });
     expect(plan.midnight).toEqual(c.midnight);
     expect(plan.uploadFirst.map((p) => p.fetchId)).toEqual(c.uploadFirst ?? []);
   });

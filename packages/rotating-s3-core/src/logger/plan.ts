@@ -78,8 +78,20 @@ export function planRotation(
     }
   }
   for (const date of [...new Set(rest.map((p) => p.date))].sort()) {
-    for (const fetches of chunk(rest.filter((p) => p.date === date), fetchLimit, maxBytes)) {
-      uploads.push({ date, fetches, uploadId: uploadIdOf(stage, date, fetches.map((p) => p.fetchId)) });
+    for (const fetches of chunk(
+      rest.filter((p) => p.date === date),
+      fetchLimit,
+      maxBytes,
+    )) {
+      uploads.push({
+        date,
+        fetches,
+        uploadId: uploadIdOf(
+          stage,
+          date,
+          fetches.map((p) => p.fetchId),
+        ),
+      });
     }
   }
   return { uploads, inflightDone };

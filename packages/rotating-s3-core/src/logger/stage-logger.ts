@@ -203,7 +203,9 @@ class DefaultStageLogger implements StageLogger {
   /** Set once the stage lock was taken over while held: every later call is refused with it. */
   private lockLost: Error | undefined;
   /** The lock and the in-memory state while this logger holds the stage (see `holdLockMs`). */
-  private session: { state: StageState; release: () => Promise<void>; dirty: boolean; timer?: NodeJS.Timeout; appender?: DurableAppender; syncTimer?: NodeJS.Timeout } | undefined;
+  private session:
+    | { state: StageState; release: () => Promise<void>; dirty: boolean; timer?: NodeJS.Timeout; appender?: DurableAppender; syncTimer?: NodeJS.Timeout }
+    | undefined;
   /** Serialises calls within this process. */
   private queue: Promise<unknown> = Promise.resolve();
   /** `maxPendingAge` in milliseconds (undefined: off) and the timer armed for it. */
@@ -216,7 +218,10 @@ class DefaultStageLogger implements StageLogger {
    */
   private deferredTorn: TornSegment[] = [];
 
-  constructor(config: StageConfig, private readonly options: StageLoggerOptions) {
+  constructor(
+    config: StageConfig,
+    private readonly options: StageLoggerOptions,
+  ) {
     this.config = config;
     this.clock = options.clock ?? systemClock();
     this.fs = options.fs ?? nodeDurableFs;
@@ -386,7 +391,14 @@ class DefaultStageLogger implements StageLogger {
           // A retry after a crash may find a rotation still due: finish it, so retrying is always enough.
           const due = state.pending.length >= this.config.fetchLimit || (this.ageDueInMs(state) ?? 1) <= 0;
           const outcome = due ? await this.rotate(state, state.pending) : { uploads: [], error: undefined };
-          const result: LogResult = { ...earlier, duplicate: true, pending: state.pending.length, rotated: outcome.uploads.length > 0, upload_sequence: outcome.uploads.at(-1)?.upload_sequence ?? null, uploads: outcome.uploads };
+          const result: LogResult = {
+            ...earlier,
+            duplicate: true,
+            pending: state.pending.length,
+            rotated: outcome.uploads.length > 0,
+            upload_sequence: outcome.uploads.at(-1)?.upload_sequence ?? null,
+            uploads: outcome.uploads,
+          };
           if (outcome.error) result.upload_error = outcome.error;
           const age = this.armAgeTimer(state);
           if (age) result.age_rotation = age;
@@ -440,7 +452,9 @@ class DefaultStageLogger implements StageLogger {
       if (this.holdLockMs <= 0) {
         // The fetch is logged (its block is durable); a failed checkpoint only means the next call
         // re-adopts the block from the log, so it must not turn a logged fetch into an error.
-        await this.saveState(state).catch((error: unknown) => this.ops.event('warn', 'checkpoint_failed', { file: this.statePath, message: describeError(error) }));
+        await this.saveState(state).catch((error: unknown) =>
+          this.ops.event('warn', 'checkpoint_failed', { file: this.statePath, message: describeError(error) }),
+        );
       } else {
         this.session!.dirty = true; // the block is the record; the checkpoint follows on release
       }
@@ -562,7 +576,15 @@ class DefaultStageLogger implements StageLogger {
   /** Records a block found in the log (appended before a crash, or rediscovered on a rescan). */
   private adopt(state: StageState, block: ScannedBlock): void {
     const date = localDateOf(parseTimestamp(block.timestamp), this.zone).toString();
-    state.pending.push({ fetchId: block.fetchId, fetchNumber: block.fetchNumber, date, timestamp: block.timestamp, records: block.records, start: block.start, end: block.end });
+    state.pending.push({
+      fetchId: block.fetchId,
+      fetchNumber: block.fetchNumber,
+      date,
+      timestamp: block.timestamp,
+      records: block.records,
+      start: block.start,
+      end: block.end,
+    });
     if (state.date === null || date > state.date) {
       state.date = date;
       state.lastFetchNumber = block.fetchNumber;
@@ -594,7 +616,12 @@ class DefaultStageLogger implements StageLogger {
       // bytes stay where they are (readers skip them) until then (see removeFromLog).
       this.deferredTorn = torn;
       state.log.size = logSize;
-      this.ops.event('warn', 'quarantine_deferred', { file: this.paths.quarantine, segments: torn.length, bytes: torn.reduce((n, s) => n + s.end - s.start, 0), reason: 'disk full; moved after the pending fetches are uploaded' });
+      this.ops.event('warn', 'quarantine_deferred', {
+        file: this.paths.quarantine,
+        segments: torn.length,
+        bytes: torn.reduce((n, s) => n + s.end - s.start, 0),
+        reason: 'disk full; moved after the pending fetches are uploaded',
+      });
       return;
     }
     // Removing middle segments shifts the blocks after them.
@@ -605,11 +632,15 @@ class DefaultStageLogger implements StageLogger {
   }
 
   /** Is `fetchId` already logged (pending or uploaded within the retention window)? */
-  private async findLogged(state: StageState, fetchId: string): Promise<Omit<LogResult, 'pending' | 'rotated' | 'upload_sequence' | 'uploads' | 'duplicate'> | undefined> {
+  private async findLogged(
+    state: StageState,
+    fetchId: string,
+  ): Promise<Omit<LogResult, 'pending' | 'rotated' | 'upload_sequence' | 'uploads' | 'duplicate'> | undefined> {
     const pending = state.pending.find((p) => p.fetchId === fetchId);
     if (pending) return { fetch_id: fetchId, fetch_number: pending.fetchNumber, date: pending.date, timestamp: pending.timestamp, records: pending.records };
     const uploaded = (await readUploaded(this.indexPath)).find((u) => u.fetch_id === fetchId);
-    if (uploaded) return { fetch_id: fetchId, fetch_number: uploaded.fetch_number, date: uploaded.date, timestamp: uploaded.timestamp, records: uploaded.records };
+    if (uploaded)
+      return { fetch_id: fetchId, fetch_number: uploaded.fetch_number, date: uploaded.date, timestamp: uploaded.timestamp, records: uploaded.records };
     return undefined;
   }
 
@@ -628,7 +659,12 @@ class DefaultStageLogger implements StageLogger {
         const report = await this.uploadGroup(state, date, group, uploadId);
         if (report) uploads.push(report);
       } catch (error) {
-        const info = uploadErrorInfo(error, { bucket: this.config.bucket ?? '', key: dailyObjectKey(this.config.prefix, this.config.stage, date), stage: this.config.stage, fetches: group.length });
+        const info = uploadErrorInfo(error, {
+          bucket: this.config.bucket ?? '',
+          key: dailyObjectKey(this.config.prefix, this.config.stage, date),
+          stage: this.config.stage,
+          fetches: group.length,
+        });
         state.lastError = { at: formatTimestamp(this.clock.instant(), this.zone), ...info };
         state.counters.uploadFailures++;
         this.ops.event('error', 'upload_failed', { date, fetches: group.length, ...info });
@@ -659,7 +695,11 @@ class DefaultStageLogger implements StageLogger {
         await this.saveState(state);
         return undefined;
       }
-      uploadId = uploadIdOf(this.config.stage, date, group.map((p) => p.fetchId));
+      uploadId = uploadIdOf(
+        this.config.stage,
+        date,
+        group.map((p) => p.fetchId),
+      );
     }
     const key = dailyObjectKey(this.config.prefix, this.config.stage, date);
     const uploadTimestamp = formatTimestamp(this.clock.instant(), this.zone);
@@ -677,9 +717,24 @@ class DefaultStageLogger implements StageLogger {
     const outcome = await store.appendUpload(key, { uploadId, stage: this.config.stage, timezone: this.config.timezone, date, uploadTimestamp, fetches });
     crashPoint('rotate:after-upload');
     const records = group.reduce((n, p) => n + p.records, 0);
-    this.ops.event('info', outcome.applied ? 'uploaded' : 'upload_already_applied', { key, date, upload_sequence: outcome.uploadSequence, upload_id: outcome.uploadId, fetches: group.length, records, conflicts: outcome.conflicts });
+    this.ops.event('info', outcome.applied ? 'uploaded' : 'upload_already_applied', {
+      key,
+      date,
+      upload_sequence: outcome.uploadSequence,
+      upload_id: outcome.uploadId,
+      fetches: group.length,
+      records,
+      conflicts: outcome.conflicts,
+    });
 
-    const entries = group.map((p) => ({ fetch_id: p.fetchId, fetch_number: p.fetchNumber, date: p.date, timestamp: p.timestamp, records: p.records, upload_sequence: outcome.uploadSequence }));
+    const entries = group.map((p) => ({
+      fetch_id: p.fetchId,
+      fetch_number: p.fetchNumber,
+      date: p.date,
+      timestamp: p.timestamp,
+      records: p.records,
+      upload_sequence: outcome.uploadSequence,
+    }));
     let trimmed = false;
     await appendUploaded(this.fs, this.indexPath, entries).catch(async (cause: unknown) => {
       if (!isDiskFull(cause)) throw localIo(`uploaded to ${key} but cannot record it in ${this.indexPath}`, cause);
@@ -694,12 +749,28 @@ class DefaultStageLogger implements StageLogger {
     crashPoint('rotate:after-index');
     if (!trimmed) await this.removeFromLog(state, group);
     crashPoint('rotate:after-trim');
-    state.lastUpload = { at: uploadTimestamp, date, key, uploadSequence: outcome.uploadSequence, uploadId: outcome.uploadId ?? '', fetches: group.length, records };
+    state.lastUpload = {
+      at: uploadTimestamp,
+      date,
+      key,
+      uploadSequence: outcome.uploadSequence,
+      uploadId: outcome.uploadId ?? '',
+      fetches: group.length,
+      records,
+    };
     state.lastError = null;
     state.inflight = null;
     state.counters.uploads++;
     await this.saveState(state);
-    return { date, key, upload_sequence: outcome.uploadSequence, upload_id: outcome.uploadId ?? null, fetches: group.length, records, applied: outcome.applied };
+    return {
+      date,
+      key,
+      upload_sequence: outcome.uploadSequence,
+      upload_id: outcome.uploadId ?? null,
+      fetches: group.length,
+      records,
+      applied: outcome.applied,
+    };
   }
 
   /** Removes uploaded blocks: truncate when nothing else is pending (keeps `tail -f` on the same file). */
@@ -709,7 +780,12 @@ class DefaultStageLogger implements StageLogger {
     try {
       if (remaining.length === 0 && this.deferredTorn.length > 0) {
         // Every pending fetch is uploaded; only torn bytes a full disk kept from the quarantine are left.
-        for (const { segment, bytes } of await emptyLogIntoQuarantine(this.fs, this.paths, this.deferredTorn, formatTimestamp(this.clock.instant(), this.zone))) {
+        for (const { segment, bytes } of await emptyLogIntoQuarantine(
+          this.fs,
+          this.paths,
+          this.deferredTorn,
+          formatTimestamp(this.clock.instant(), this.zone),
+        )) {
           this.ops.event('warn', 'quarantined', { file: this.paths.quarantine, bytes, reason: segment.reason });
         }
         this.deferredTorn = [];
@@ -784,6 +860,11 @@ function shiftPending(pending: Array<{ start: number; end: number }>, removed: A
 
 function localIo(what: string, cause: unknown): LocalIoError {
   const code = (cause as NodeJS.ErrnoException)?.code;
-  const fix = code === 'ENOSPC' ? 'free disk space' : code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? 'make the local directory writable (ROTATING_S3_LOCAL_DIR)' : 'check the local directory';
+  const fix =
+    code === 'ENOSPC'
+      ? 'free disk space'
+      : code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
+        ? 'make the local directory writable (ROTATING_S3_LOCAL_DIR)'
+        : 'check the local directory';
   return new LocalIoError(`${what}: ${code ?? describeError(cause)}; ${fix}`, { cause });
 }

@@ -24,5 +24,7 @@ export function uploadErrorInfo(error: unknown, target: { bucket: string; key: s
 
 /** The S3 layer's fixes may already say that fetches are retried; say it once. */
 function stripRetry(fix: string): string {
-  return fix.replace(/;? ?(?:pending fetches stay local and are retried(?: by the next log or flush)?|the fetches stay pending and the next log or flush retries)$/, '').trim();
+  return fix
+    .replace(/;? ?(?:pending fetches stay local and are retried(?: by the next log or flush)?|the fetches stay pending and the next log or flush retries)$/, '')
+    .trim();
 }

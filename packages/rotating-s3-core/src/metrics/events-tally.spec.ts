@@ -37,7 +37,8 @@ describe('applyEvent', () => {
 
   it('keeps the per-date totals of the most recent 4 dates only', () => {
     const t = emptyTally();
-    for (const d of ['2026-11-24', '2026-11-25', '2026-11-26', '2026-11-27', '2026-11-28']) applyEvent(t, { event: 'uploaded', date: d, fetches: 1, records: 1 });
+    for (const d of ['2026-11-24', '2026-11-25', '2026-11-26', '2026-11-27', '2026-11-28'])
+      applyEvent(t, { event: 'uploaded', date: d, fetches: 1, records: 1 });
     expect(Object.keys(t.byDate).sort()).toEqual(['2026-11-25', '2026-11-26', '2026-11-27', '2026-11-28']);
     expect(t.uploadedFetches).toBe(5);
   });
@@ -75,7 +76,10 @@ describe('tallyEvents', () => {
 
   it('rebuilds from the whole events file when the cursor is lost or unreadable, and skips damaged lines', async () => {
     const { dir, events } = stageDir();
-    writeFileSync(events, uploaded('2026-11-28', 3, 3) + '{"not json\n' + line({ event: 'repaired', adopted_blocks: 1 }) + line({ event: 'quarantined', bytes: 94 }));
+    writeFileSync(
+      events,
+      uploaded('2026-11-28', 3, 3) + '{"not json\n' + line({ event: 'repaired', adopted_blocks: 1 }) + line({ event: 'quarantined', bytes: 94 }),
+    );
     await tallyEvents(dir, 'merge');
     writeFileSync(metricsCursorPath(dir, 'merge'), 'garbage');
     const t = await tallyEvents(dir, 'merge');

@@ -62,7 +62,20 @@ const CHUNK = 1024 * 1024;
 const TAIL = 64;
 
 export function emptyTally(): EventTally {
-  return { conflicts: 0, retries: 0, alreadyApplied: 0, uploadedFetches: 0, uploadedRecords: 0, failuresByCode: {}, repairs: 0, quarantinedSegments: 0, quarantinedBytes: 0, deadLettered: 0, byDate: {}, failingDates: [] };
+  return {
+    conflicts: 0,
+    retries: 0,
+    alreadyApplied: 0,
+    uploadedFetches: 0,
+    uploadedRecords: 0,
+    failuresByCode: {},
+    repairs: 0,
+    quarantinedSegments: 0,
+    quarantinedBytes: 0,
+    deadLettered: 0,
+    byDate: {},
+    failingDates: [],
+  };
 }
 
 export function metricsCursorPath(localDir: string, stage: string): string {

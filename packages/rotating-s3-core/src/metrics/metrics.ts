@@ -72,7 +72,11 @@ const FROM_EVENTS = 'counted from <stage>_events.jsonl: the state file has no su
 
 /** Every metric, in output order. HELP texts are one line (Prometheus text format). */
 export const METRICS: readonly MetricDescriptor[] = [
-  { name: 'generated_timestamp_seconds', type: 'gauge', help: 'When these numbers were computed (after a log, flush or status): alert on staleness with time() - this.' },
+  {
+    name: 'generated_timestamp_seconds',
+    type: 'gauge',
+    help: 'When these numbers were computed (after a log, flush or status): alert on staleness with time() - this.',
+  },
   { name: 'pending_fetches', type: 'gauge', help: 'Fetches in the local file waiting for upload.' },
   { name: 'fetch_limit', type: 'gauge', help: 'Fetches per rotation (fetchLimit): a rotation is due when pending_fetches reaches it.' },
   { name: 'pending_dates', type: 'gauge', help: 'Local dates among the pending fetches; above 1 an earlier day still waits for its upload.' },
@@ -80,24 +84,53 @@ export const METRICS: readonly MetricDescriptor[] = [
   { name: 'oldest_pending_age_seconds', type: 'gauge', help: 'Age of the oldest pending fetch when the numbers were computed; 0 when nothing is pending.' },
   { name: 'last_fetch_timestamp_seconds', type: 'gauge', help: 'Timestamp of the latest fetch logged; 0 before the first.' },
   { name: 'fetches_today', type: 'gauge', help: 'Fetches logged on the current local day (the daily fetch number); resets at local midnight.' },
-  { name: 'records_today', type: 'gauge', help: 'Records of the fetches of the current local day, uploaded (by this host) or pending; resets at local midnight.' },
+  {
+    name: 'records_today',
+    type: 'gauge',
+    help: 'Records of the fetches of the current local day, uploaded (by this host) or pending; resets at local midnight.',
+  },
   { name: 'uploads_today', type: 'gauge', help: `Uploads this host appended to the current day's daily object (${FROM_EVENTS}).` },
   { name: 'uploaded_fetches_today', type: 'gauge', help: `Fetches this host uploaded into the current day's daily object (${FROM_EVENTS}).` },
   { name: 'uploaded_records_today', type: 'gauge', help: `Records this host uploaded into the current day's daily object (${FROM_EVENTS}).` },
   { name: 'uploads_total', type: 'counter', help: 'Successful uploads (rotations and flushes) since the state file was created.' },
   { name: 'upload_failures_total', type: 'counter', help: 'Failed upload attempts; the fetches stayed local and are retried by the next log or flush.' },
-  { name: 'upload_conflicts_total', type: 'counter', help: `Conditional-write conflicts survived by uploads (another writer changed the daily object; ${FROM_EVENTS}).` },
+  {
+    name: 'upload_conflicts_total',
+    type: 'counter',
+    help: `Conditional-write conflicts survived by uploads (another writer changed the daily object; ${FROM_EVENTS}).`,
+  },
   { name: 'upload_retries_total', type: 'counter', help: `Upload attempts for a date whose previous attempt had failed (${FROM_EVENTS}).` },
-  { name: 'uploads_already_applied_total', type: 'counter', help: `Uploads that found their fetches already in S3 after an ambiguous failure (${FROM_EVENTS}).` },
+  {
+    name: 'uploads_already_applied_total',
+    type: 'counter',
+    help: `Uploads that found their fetches already in S3 after an ambiguous failure (${FROM_EVENTS}).`,
+  },
   { name: 'uploaded_fetches_total', type: 'counter', help: `Fetches appended to daily objects by this host (${FROM_EVENTS}).` },
   { name: 'uploaded_records_total', type: 'counter', help: `Records appended to daily objects by this host (${FROM_EVENTS}).` },
-  { name: 'upload_failures_by_code_total', type: 'counter', help: `Failed upload attempts by error code, see docs/troubleshooting.md (${FROM_EVENTS}).`, label: 'code' },
+  {
+    name: 'upload_failures_by_code_total',
+    type: 'counter',
+    help: `Failed upload attempts by error code, see docs/troubleshooting.md (${FROM_EVENTS}).`,
+    label: 'code',
+  },
   { name: 'last_upload_timestamp_seconds', type: 'gauge', help: 'Time of the last successful upload; 0 before the first.' },
   { name: 'last_upload_sequence', type: 'gauge', help: 'upload_sequence of the last successful upload in its daily object; 0 before the first.' },
-  { name: 'last_error_timestamp_seconds', type: 'gauge', help: 'Time of the last upload error still unresolved (cleared by the next successful upload); 0 when none.' },
+  {
+    name: 'last_error_timestamp_seconds',
+    type: 'gauge',
+    help: 'Time of the last upload error still unresolved (cleared by the next successful upload); 0 when none.',
+  },
   { name: 'midnight_transitions_total', type: 'counter', help: 'Local midnights the stage crossed (numbering restarted at 1).' },
-  { name: 'last_midnight_timestamp_seconds', type: 'gauge', help: 'Time of the last midnight transition (the first fetch of a new local day); 0 before the first.' },
-  { name: 'day_start_timestamp_seconds', type: 'gauge', help: 'Start of the local day the fetch counter is on: more than ~25 h ago means no midnight transition happened.' },
+  {
+    name: 'last_midnight_timestamp_seconds',
+    type: 'gauge',
+    help: 'Time of the last midnight transition (the first fetch of a new local day); 0 before the first.',
+  },
+  {
+    name: 'day_start_timestamp_seconds',
+    type: 'gauge',
+    help: 'Start of the local day the fetch counter is on: more than ~25 h ago means no midnight transition happened.',
+  },
   { name: 'next_midnight_timestamp_seconds', type: 'gauge', help: 'Next local midnight of the stage timezone.' },
   { name: 'local_file_bytes', type: 'gauge', help: 'Size of the local bookended file.' },
   { name: 'quarantine_bytes', type: 'gauge', help: 'Size of the quarantine file (torn blocks set aside after a crash); inspect and delete it.' },
@@ -105,7 +138,11 @@ export const METRICS: readonly MetricDescriptor[] = [
   { name: 'repairs_total', type: 'counter', help: `Repairs of the local state after a crash (${FROM_EVENTS}).` },
   { name: 'quarantined_segments_total', type: 'counter', help: `Torn segments moved to the quarantine file (${FROM_EVENTS}).` },
   { name: 'dead_letter_bytes', type: 'gauge', help: 'Size of the dead-letter file (fetches that can never be uploaded, set aside); inspect and delete it.' },
-  { name: 'dead_lettered_fetches_total', type: 'counter', help: `Pending fetches moved to the dead-letter file because they can never be uploaded (${FROM_EVENTS}).` },
+  {
+    name: 'dead_lettered_fetches_total',
+    type: 'counter',
+    help: `Pending fetches moved to the dead-letter file because they can never be uploaded (${FROM_EVENTS}).`,
+  },
 ];
 
 function seconds(timestamp: string | null | undefined): number {

@@ -17,7 +17,10 @@ describe('renderPrometheus', () => {
     const samples = parsePrometheusStrict(text);
     for (const d of METRICS.filter((m) => !m.label)) {
       const family = samples.filter((s) => s.name === `rotating_s3_${d.name}`);
-      expect(family.map((s) => s.labels['stage']), d.name).toEqual(['merge', 'pretty_print']);
+      expect(
+        family.map((s) => s.labels['stage']),
+        d.name,
+      ).toEqual(['merge', 'pretty_print']);
       expect(family[0]!.type).toBe(d.type.toUpperCase());
     }
     expect(sampleValue(samples, 'rotating_s3_pending_fetches', { stage: 'merge' })).toBe(7);

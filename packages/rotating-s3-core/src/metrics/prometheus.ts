@@ -39,7 +39,13 @@ function value(n: number): string {
 export function renderPrometheus(stages: readonly StageMetrics[]): string {
   const lines: string[] = [];
   lines.push(`# HELP ${METRIC_PREFIX}info Stage settings as labels; the value is always 1.`, `# TYPE ${METRIC_PREFIX}info gauge`);
-  for (const m of stages) lines.push(`${METRIC_PREFIX}info${labels([['stage', m.stage], ['timezone', m.timezone]])} 1`);
+  for (const m of stages)
+    lines.push(
+      `${METRIC_PREFIX}info${labels([
+        ['stage', m.stage],
+        ['timezone', m.timezone],
+      ])} 1`,
+    );
   for (const d of METRICS) {
     const name = `${METRIC_PREFIX}${d.name}`;
     lines.push(`# HELP ${name} ${escapeHelp(d.help)}`, `# TYPE ${name} ${d.type}`);
@@ -49,7 +55,12 @@ export function renderPrometheus(stages: readonly StageMetrics[]): string {
         lines.push(`${name}${labels([['stage', m.stage]])} ${value(v)}`);
       } else {
         for (const [labelValue, n] of Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) {
-          lines.push(`${name}${labels([['stage', m.stage], [d.label ?? 'label', labelValue]])} ${value(n)}`);
+          lines.push(
+            `${name}${labels([
+              ['stage', m.stage],
+              [d.label ?? 'label', labelValue],
+            ])} ${value(n)}`,
+          );
         }
       }
     }

@@ -11,7 +11,23 @@ function random(seed: number): () => number {
   };
 }
 
-const SCALARS = ['0', '-0', '1.0', '1e400', '-1.5E-7', '9007199254740993', '12345678901234567890', 'true', 'false', 'null', '""', '"a\\u00e9\\"\\\\"', '"é ☃ 𝄞"', '"\\n\\t\\/"', '"}],:{["'];
+const SCALARS = [
+  '0',
+  '-0',
+  '1.0',
+  '1e400',
+  '-1.5E-7',
+  '9007199254740993',
+  '12345678901234567890',
+  'true',
+  'false',
+  'null',
+  '""',
+  '"a\\u00e9\\"\\\\"',
+  '"é ☃ 𝄞"',
+  '"\\n\\t\\/"',
+  '"}],:{["',
+];
 
 /** Random JSON text with random whitespace between tokens (never recursing deeper than `depth`). */
 function randomJson(next: () => number, depth: number): string {
@@ -81,7 +97,9 @@ describe('json-text', () => {
     const deep = Buffer.from(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
     expect(checkJson(deep)).toBe(200_000);
     expect(compactJson(deep).length).toBe(400_000);
-    expect(() => checkJson(Buffer.from(`${'['.repeat(MAX_PAYLOAD_DEPTH + 1)}${']'.repeat(MAX_PAYLOAD_DEPTH + 1)}`), MAX_PAYLOAD_DEPTH)).toThrow(/deeper than 512/);
+    expect(() => checkJson(Buffer.from(`${'['.repeat(MAX_PAYLOAD_DEPTH + 1)}${']'.repeat(MAX_PAYLOAD_DEPTH + 1)}`), MAX_PAYLOAD_DEPTH)).toThrow(
+      /deeper than 512/,
+    );
   });
 
   it('finds the value at a JSON pointer like resolvePointer does (the last of duplicate names)', () => {

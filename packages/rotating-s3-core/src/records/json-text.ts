@@ -190,7 +190,7 @@ function checkLiteral(bytes: Uint8Array, i: number): number {
 /** Index just past the string whose opening quote is at `i` (valid input). */
 export function stringEnd(bytes: Uint8Array, i: number): number {
   // The next quote (a native search) closes the string unless an odd number of backslashes precedes it.
-  for (let j = i + 1; ; ) {
+  for (let j = i + 1; ;) {
     const quote = bytes.indexOf(QUOTE, j);
     if (quote === -1) throw new JsonTextError('unterminated string', i);
     let slashes = 0;

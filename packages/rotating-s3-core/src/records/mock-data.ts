@@ -30,7 +30,10 @@ export function buildMockPayload(options: MockPayloadOptions): Record<string, un
   }));
   if (options.recordsPath === '') return records;
   // Build the nesting the pointer names: "/data/matches" → { data: { matches: [...] } }.
-  const tokens = options.recordsPath.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = options.recordsPath
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
   const root: Record<string, unknown> = { source: 'mock', generated_for: type };
   let node = root;
   tokens.forEach((token, i) => {

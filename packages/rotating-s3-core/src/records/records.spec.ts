@@ -62,11 +62,16 @@ describe('payload text', () => {
       for (const pointer of pointers) {
         const value = JSON.parse(doc) as Payload;
         const records = [...recordsOfPayload(Buffer.from(doc), pointer).records].map((r) => r.toString());
-        expect(records.map((r) => JSON.parse(r) as unknown), `${doc} @ ${pointer}`).toEqual(extractRecords(value, pointer));
+        expect(
+          records.map((r) => JSON.parse(r) as unknown),
+          `${doc} @ ${pointer}`,
+        ).toEqual(extractRecords(value, pointer));
         expect(countRecordsInText(Buffer.from(doc), pointer)).toBe(countRecords(value, pointer));
         for (const r of records) expect(r).not.toMatch(/\n/);
       }
     }
-    expect([...recordsOfPayload(Buffer.from('{"m":[ {"id": 9007199254740993, "s":"\\u00e9"} ]}'), '/m').records].map(String)).toEqual(['{"id":9007199254740993,"s":"\\u00e9"}']);
+    expect([...recordsOfPayload(Buffer.from('{"m":[ {"id": 9007199254740993, "s":"\\u00e9"} ]}'), '/m').records].map(String)).toEqual([
+      '{"id":9007199254740993,"s":"\\u00e9"}',
+    ]);
   });
 });

@@ -62,7 +62,10 @@ export function parsePayload(text: string, source: string): Payload {
     throw new InputError('E_PAYLOAD', `payload from ${source} is not valid JSON (${detail}); pass one complete JSON object or array`, { cause });
   }
   if (value === null || typeof value !== 'object') {
-    throw new InputError('E_PAYLOAD', `payload from ${source} is a JSON ${value === null ? 'null' : typeof value}, not an object or array; wrap it, e.g. {"value": ...}`);
+    throw new InputError(
+      'E_PAYLOAD',
+      `payload from ${source} is a JSON ${value === null ? 'null' : typeof value}, not an object or array; wrap it, e.g. {"value": ...}`,
+    );
   }
   return value as Payload;
 }
@@ -76,7 +79,10 @@ export function payloadTextOf(payload: Payload): string {
     return JSON.stringify(payload);
   } catch (cause) {
     // JSON.stringify recurses: a very deep object overflows the stack, a cyclic one never ends.
-    const why = cause instanceof RangeError ? `is nested too deeply (more than ${MAX_PAYLOAD_DEPTH} arrays/objects allowed)` : `cannot be serialised as JSON (${(cause as Error).message})`;
+    const why =
+      cause instanceof RangeError
+        ? `is nested too deeply (more than ${MAX_PAYLOAD_DEPTH} arrays/objects allowed)`
+        : `cannot be serialised as JSON (${(cause as Error).message})`;
     throw new InputError('E_PAYLOAD', `payload ${why}; pass a plain JSON object or array`, { cause });
   }
 }
@@ -104,7 +110,11 @@ export function checkPayloadText(text: string | Uint8Array, source: string): Buf
   } catch (cause) {
     if (!(cause instanceof JsonTextError)) throw cause;
     if (cause.reason.startsWith('nesting deeper')) {
-      throw new InputError('E_PAYLOAD', `payload from ${source} is nested deeper than ${MAX_PAYLOAD_DEPTH} arrays/objects (at byte ${cause.offset}); flatten it or store the deep part as a string`, { cause });
+      throw new InputError(
+        'E_PAYLOAD',
+        `payload from ${source} is nested deeper than ${MAX_PAYLOAD_DEPTH} arrays/objects (at byte ${cause.offset}); flatten it or store the deep part as a string`,
+        { cause },
+      );
     }
     throw new InputError('E_PAYLOAD', `payload from ${source} is not valid JSON (${cause.message}); pass one complete JSON object or array`, { cause });
   }

@@ -36,7 +36,16 @@ import { S3Error } from '../errors.js';
 import type { DurableFs } from '../local/durable-fs.js';
 import { systemClock } from '../time/clock.js';
 import { copySource, createCapabilityCache, newProbeKey, probeConditionalPut, probeMultipart, type Capabilities } from './capabilities.js';
-import { METADATA_MARKER, fetchIdDigest, knownFetchDigests, serializeAppendedTail, uploadIdOf, type DailyMetadata, type UploadBatch, type UploadEntry } from './daily-object.js';
+import {
+  METADATA_MARKER,
+  fetchIdDigest,
+  knownFetchDigests,
+  serializeAppendedTail,
+  uploadIdOf,
+  type DailyMetadata,
+  type UploadBatch,
+  type UploadEntry,
+} from './daily-object.js';
 import { readDailyObjectWithEtag, rewriteOnce, type AppendOutcome, type DailyObjectStore } from './daily-store.js';
 import { httpStatusOf, isConditionFailure, isNotFound, toS3Error } from './errors.js';
 import { acquireLease, type Lease } from './lease.js';
@@ -81,7 +90,13 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
   const { client, bucket } = options;
   const threshold = Math.max(options.serverSideThreshold ?? MIN_PART, MIN_PART);
   const now = options.now ?? (() => systemClock().millis());
-  const cache = createCapabilityCache({ client, bucket, ...(options.capabilitiesFile ? { file: options.capabilitiesFile } : {}), ...(options.fs ? { fs: options.fs } : {}), now });
+  const cache = createCapabilityCache({
+    client,
+    bucket,
+    ...(options.capabilitiesFile ? { file: options.capabilitiesFile } : {}),
+    ...(options.fs ? { fs: options.fs } : {}),
+    now,
+  });
   let conditionalChecked = options.singleWriter === true;
   let multipart: Required<Pick<Capabilities, 'uploadPartCopy' | 'conditionalComplete'>> | undefined;
 
@@ -143,9 +158,18 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
     }
     const { markerAt, metadata } = tail;
     if (metadata.date !== batch.date) {
-      throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} says date ${metadata.date}, expected ${batch.date}; move it aside — nothing was overwritten`);
+      throw new S3Error(
+        'E_S3_CORRUPT_OBJECT',
+        `daily object s3://${bucket}/${key} says date ${metadata.date}, expected ${batch.date}; move it aside — nothing was overwritten`,
+      );
     }
-    const uploadId = batch.uploadId ?? uploadIdOf(batch.stage, batch.date, batch.fetches.map((f) => f.fetch_id));
+    const uploadId =
+      batch.uploadId ??
+      uploadIdOf(
+        batch.stage,
+        batch.date,
+        batch.fetches.map((f) => f.fetch_id),
+      );
     const earlier = metadata.upload_ids?.indexOf(uploadId) ?? -1;
     if (earlier >= 0) return { key, uploadSequence: earlier + 1, uploadId, applied: false, fetches: 0, records: 0, conflicts: attempt };
     // The same fetch id may have been uploaded by another host: only the full object can tell exactly.
@@ -185,7 +209,15 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
         const first = i * size;
         const last = Math.min(markerAt, first + size) - 1;
         const copied = await client.send(
-          new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId: mpu, PartNumber: i + 1, CopySource: copySource(bucket, key), CopySourceRange: `bytes=${first}-${last}`, CopySourceIfMatch: found.etag }),
+          new UploadPartCopyCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: mpu,
+            PartNumber: i + 1,
+            CopySource: copySource(bucket, key),
+            CopySourceRange: `bytes=${first}-${last}`,
+            CopySourceIfMatch: found.etag,
+          }),
         );
         parts.push({ PartNumber: i + 1, ETag: copied.CopyPartResult?.ETag });
       }
@@ -196,7 +228,9 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
         lease.assertHeld();
         if ((await head(key))?.etag !== found.etag) throw new Raced('the daily object changed during the server-side append');
       }
-      await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: mpu, MultipartUpload: { Parts: parts }, IfMatch: found.etag }));
+      await client.send(
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: mpu, MultipartUpload: { Parts: parts }, IfMatch: found.etag }),
+      );
     } catch (error) {
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: mpu })).catch(() => undefined);
       if (error instanceof Raced) throw error;
@@ -213,7 +247,8 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
     if (!found || found.size < MIN_PART) return rewriteOnce(client, bucket, key, batch, attempt, MIN_PART);
     const caps = await multipartCapabilities(key);
     const serverSide = caps.uploadPartCopy && found.size >= threshold;
-    const write = (lease: Lease | undefined) => (serverSide ? appendServerSide(key, batch, found, attempt, lease) : rewriteOnce(client, bucket, key, batch, attempt));
+    const write = (lease: Lease | undefined) =>
+      serverSide ? appendServerSide(key, batch, found, attempt, lease) : rewriteOnce(client, bucket, key, batch, attempt);
     if (!caps.uploadPartCopy || caps.conditionalComplete) return write(undefined);
     return underLease(key, write);
   }
@@ -247,7 +282,13 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
  * Reads only the end of a daily object: where its metadata starts (the append point) and the metadata
  * itself, so totals are known without downloading the object. `found` pins the read to a known version.
  */
-export async function readDailyTail(client: S3Client, bucket: string, key: string, found: Found, tailBytes = 64 * 1024): Promise<{ markerAt: number; metadata: DailyMetadata }> {
+export async function readDailyTail(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  found: Found,
+  tailBytes = 64 * 1024,
+): Promise<{ markerAt: number; metadata: DailyMetadata }> {
   for (let span = tailBytes; ; span *= 8) {
     const start = Math.max(0, found.size - span);
     let bytes: Buffer;
@@ -261,13 +302,19 @@ export async function readDailyTail(client: S3Client, bucket: string, key: strin
     const at = bytes.lastIndexOf(METADATA_MARKER);
     if (at >= 0) {
       try {
-        return { markerAt: start + at, metadata: JSON.parse(bytes.subarray(at + METADATA_MARKER.length, bytes.lastIndexOf('}')).toString('utf8')) as DailyMetadata };
+        return {
+          markerAt: start + at,
+          metadata: JSON.parse(bytes.subarray(at + METADATA_MARKER.length, bytes.lastIndexOf('}')).toString('utf8')) as DailyMetadata,
+        };
       } catch {
         // The marker text can occur inside a payload string: keep widening until the real one is in view.
       }
     }
     if (start === 0) {
-      throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} does not end with the rotating-s3 metadata; move it aside and run flush again — nothing was overwritten`);
+      throw new S3Error(
+        'E_S3_CORRUPT_OBJECT',
+        `daily object s3://${bucket}/${key} does not end with the rotating-s3 metadata; move it aside and run flush again — nothing was overwritten`,
+      );
     }
   }
 }

@@ -91,7 +91,10 @@ export function createCapabilityCache(options: CapabilityCacheOptions) {
 
   async function key(): Promise<string> {
     if (scope === undefined) {
-      const id = await options.client.config.credentials().then((c) => c.accessKeyId, () => '');
+      const id = await options.client.config.credentials().then(
+        (c) => c.accessKeyId,
+        () => '',
+      );
       scope = createHash('sha256').update(id).digest('hex').slice(0, 12);
     }
     return `${endpoint() ?? 'unknown-endpoint'}|${options.bucket}|${scope}`;
@@ -165,17 +168,44 @@ export async function probeConditionalPut(client: S3Client, bucket: string, key:
  * Whether the endpoint supports ranged UploadPartCopy and enforces If-Match on CompleteMultipartUpload
  * (a 5 MiB copy part is needed: smaller non-final parts are refused).
  */
-export async function probeMultipart(client: S3Client, bucket: string, key: string): Promise<Required<Pick<Capabilities, 'uploadPartCopy' | 'conditionalComplete'>>> {
+export async function probeMultipart(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Required<Pick<Capabilities, 'uploadPartCopy' | 'conditionalComplete'>>> {
   const caps = { uploadPartCopy: false, conditionalComplete: false };
   let mpu: string | undefined;
   try {
     const source = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(5 * MIB, 32) }));
     mpu = (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId;
-    const copied = await client.send(new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId: mpu, PartNumber: 1, CopySource: copySource(bucket, key), CopySourceRange: `bytes=0-${5 * MIB - 1}`, CopySourceIfMatch: source.ETag }));
+    const copied = await client.send(
+      new UploadPartCopyCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: mpu,
+        PartNumber: 1,
+        CopySource: copySource(bucket, key),
+        CopySourceRange: `bytes=0-${5 * MIB - 1}`,
+        CopySourceIfMatch: source.ETag,
+      }),
+    );
     caps.uploadPartCopy = true;
     const tail = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: mpu, PartNumber: 2, Body: 'x' }));
     try {
-      await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: mpu, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: copied.CopyPartResult?.ETag }, { PartNumber: 2, ETag: tail.ETag }] }, IfMatch: '"00000000000000000000000000000000"' }));
+      await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: mpu,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: copied.CopyPartResult?.ETag },
+              { PartNumber: 2, ETag: tail.ETag },
+            ],
+          },
+          IfMatch: '"00000000000000000000000000000000"',
+        }),
+      );
       mpu = undefined;
     } catch (error) {
       if (isConditionFailure(error)) caps.conditionalComplete = true;

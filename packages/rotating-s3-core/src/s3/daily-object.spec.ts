@@ -2,8 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { JsonText } from '../records/json-text.js';
 import { applyUpload, dailyObjectKey, parseDailyObject, serializeDailyObject, validateDailyObject, type DailyObject, type FetchEntry } from './daily-object.js';
 
-const fetch = (n: number, records = 2): FetchEntry => ({ fetch_id: `f${n}`, fetch_number: n, timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`, records, data: JsonText.fromValue({ n }) });
-const batch = (fetches: FetchEntry[], at = '2026-11-28T10:05:00.000-05:00') => ({ stage: 'merge', timezone: 'America/New_York', date: '2026-11-28', uploadTimestamp: at, fetches });
+const fetch = (n: number, records = 2): FetchEntry => ({
+  fetch_id: `f${n}`,
+  fetch_number: n,
+  timestamp: `2026-11-28T10:00:0${n % 10}.000-05:00`,
+  records,
+  data: JsonText.fromValue({ n }),
+});
+const batch = (fetches: FetchEntry[], at = '2026-11-28T10:05:00.000-05:00') => ({
+  stage: 'merge',
+  timezone: 'America/New_York',
+  date: '2026-11-28',
+  uploadTimestamp: at,
+  fetches,
+});
 
 describe('daily object', () => {
   it('names the key <prefix>/<stage>_json_log_<date>.json with no leading slash for an empty prefix', () => {
@@ -16,7 +28,13 @@ describe('daily object', () => {
     obj = applyUpload(obj, batch([fetch(3, 0)], 'T2')).object;
     obj = applyUpload(obj, batch([fetch(4, 1)], 'T3')).object;
     expect(obj.uploads.map((u) => u.upload_sequence)).toEqual([1, 2, 3]);
-    expect(obj.daily_metadata).toMatchObject({ total_uploads_today: 3, total_records_today: 8, total_fetches_today: 4, first_upload_today: 'T1', last_upload: 'T3' });
+    expect(obj.daily_metadata).toMatchObject({
+      total_uploads_today: 3,
+      total_records_today: 8,
+      total_fetches_today: 4,
+      first_upload_today: 'T1',
+      last_upload: 'T3',
+    });
     expect(validateDailyObject(JSON.parse(serializeDailyObject(obj)), '2026-11-28')).toBeUndefined();
   });
 
@@ -56,7 +74,9 @@ describe('daily object text', () => {
     expect(validateDailyObject(parsed, '2026-11-28')).toBeUndefined();
     expect(serializeDailyObject(parsed)).toBe(text);
     // Whitespace inside a payload (another writer's layout) is dropped; every token stays.
-    expect(parseDailyObject(Buffer.from(text.replace(data, data.replace(/,/g, ' , ')))) as DailyObject).toMatchObject({ uploads: [{ fetch_data: [{ data: { text: data } }] }] });
+    expect(parseDailyObject(Buffer.from(text.replace(data, data.replace(/,/g, ' , ')))) as DailyObject).toMatchObject({
+      uploads: [{ fetch_data: [{ data: { text: data } }] }],
+    });
     expect(parseDailyObject(Buffer.from('{"uploads":[1,'))).toBeUndefined();
   });
 });

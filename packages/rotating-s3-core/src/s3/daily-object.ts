@@ -85,7 +85,10 @@ export function knownFetchDigests(meta: DailyMetadata): string[] | undefined {
 }
 
 export function uploadIdOf(stage: string, date: string, fetchIds: readonly string[]): string {
-  return createHash('sha256').update(`${stage}\n${date}\n${fetchIds.join('\n')}`).digest('hex').slice(0, 20);
+  return createHash('sha256')
+    .update(`${stage}\n${date}\n${fetchIds.join('\n')}`)
+    .digest('hex')
+    .slice(0, 20);
 }
 
 /** Returns a description of the first violated invariant, or undefined when the object is well formed. */
@@ -133,7 +136,13 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
   for (const upload of existing?.uploads ?? []) {
     for (const fetch of upload.fetch_data) present.set(fetch.fetch_id, upload.upload_sequence);
   }
-  const uploadId = batch.uploadId ?? uploadIdOf(batch.stage, batch.date, batch.fetches.map((f) => f.fetch_id));
+  const uploadId =
+    batch.uploadId ??
+    uploadIdOf(
+      batch.stage,
+      batch.date,
+      batch.fetches.map((f) => f.fetch_id),
+    );
   const earlier = existing?.daily_metadata.upload_ids?.indexOf(uploadId) ?? -1;
   const fresh = earlier >= 0 ? [] : batch.fetches.filter((f) => !present.has(f.fetch_id));
   const alreadyPresent = batch.fetches.filter((f) => earlier >= 0 || present.has(f.fetch_id)).map((f) => f.fetch_id);
@@ -153,7 +162,7 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
     },
   };
   if (fresh.length === 0) {
-    const seq = earlier >= 0 ? earlier + 1 : present.get(batch.fetches[0]?.fetch_id ?? '') ?? base.uploads.length;
+    const seq = earlier >= 0 ? earlier + 1 : (present.get(batch.fetches[0]?.fetch_id ?? '') ?? base.uploads.length);
     return { object: base, upload: undefined, alreadyPresent, uploadSequence: seq };
   }
   const records = fresh.reduce((sum, f) => sum + f.records, 0);
@@ -176,7 +185,10 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
       first_upload_today: base.uploads.length === 0 ? batch.uploadTimestamp : meta.first_upload_today,
       last_upload: batch.uploadTimestamp,
       upload_ids: [...(meta.upload_ids ?? base.uploads.map((u) => u.upload_id)), uploadId],
-      fetch_id_digests: [...(knownFetchDigests(meta) ?? base.uploads.flatMap((u) => u.fetch_data.map((f) => fetchIdDigest(f.fetch_id)))), ...fresh.map((f) => fetchIdDigest(f.fetch_id))],
+      fetch_id_digests: [
+        ...(knownFetchDigests(meta) ?? base.uploads.flatMap((u) => u.fetch_data.map((f) => fetchIdDigest(f.fetch_id)))),
+        ...fresh.map((f) => fetchIdDigest(f.fetch_id)),
+      ],
     },
   };
   return { object, upload, alreadyPresent, uploadSequence: upload.upload_sequence };
@@ -241,25 +253,37 @@ export function parseDailyObject(bytes: Buffer): unknown {
       put(object, name, parse(...value));
       continue;
     }
-    put(object, name, elementRanges(bytes, value[0]).map(([start, end]) => {
-      if (bytes[start] !== 0x7b) return parse(start, end);
-      const upload: Record<string, unknown> = {};
-      for (const field of memberRanges(bytes, start)) {
-        if (field.name !== 'fetch_data' || bytes[field.value[0]] !== 0x5b) {
-          put(upload, field.name, parse(...field.value));
-          continue;
-        }
-        put(upload, field.name, elementRanges(bytes, field.value[0]).map(([fs, fe]) => {
-          if (bytes[fs] !== 0x7b) return parse(fs, fe);
-          const fetch: Record<string, unknown> = {};
-          for (const member of memberRanges(bytes, fs)) {
-            put(fetch, member.name, member.name === 'data' ? new JsonText(compactJson(bytes.subarray(...member.value)).toString('utf8')) : parse(...member.value));
+    put(
+      object,
+      name,
+      elementRanges(bytes, value[0]).map(([start, end]) => {
+        if (bytes[start] !== 0x7b) return parse(start, end);
+        const upload: Record<string, unknown> = {};
+        for (const field of memberRanges(bytes, start)) {
+          if (field.name !== 'fetch_data' || bytes[field.value[0]] !== 0x5b) {
+            put(upload, field.name, parse(...field.value));
+            continue;
           }
-          return fetch;
-        }));
-      }
-      return upload;
-    }));
+          put(
+            upload,
+            field.name,
+            elementRanges(bytes, field.value[0]).map(([fs, fe]) => {
+              if (bytes[fs] !== 0x7b) return parse(fs, fe);
+              const fetch: Record<string, unknown> = {};
+              for (const member of memberRanges(bytes, fs)) {
+                put(
+                  fetch,
+                  member.name,
+                  member.name === 'data' ? new JsonText(compactJson(bytes.subarray(...member.value)).toString('utf8')) : parse(...member.value),
+                );
+              }
+              return fetch;
+            }),
+          );
+        }
+        return upload;
+      }),
+    );
   }
   return object;
 }

@@ -11,14 +11,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3Error } from '../errors.js';
-import {
-  applyUpload,
-  parseDailyObject,
-  serializeDailyObject,
-  validateDailyObject,
-  type DailyObject,
-  type UploadBatch,
-} from './daily-object.js';
+import { applyUpload, parseDailyObject, serializeDailyObject, validateDailyObject, type DailyObject, type UploadBatch } from './daily-object.js';
 import { isConditionFailure, isNotFound, toS3Error } from './errors.js';
 import { Raced, retryOnConflict } from './retry.js';
 
@@ -52,7 +45,12 @@ export interface RewriteStoreOptions {
 }
 
 /** Reads and validates a daily object with its ETag; undefined when it does not exist. */
-export async function readDailyObjectWithEtag(client: S3Client, bucket: string, key: string, date: string): Promise<{ object: DailyObject; etag: string; bytes: number } | undefined> {
+export async function readDailyObjectWithEtag(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  date: string,
+): Promise<{ object: DailyObject; etag: string; bytes: number } | undefined> {
   let bytes: Buffer;
   let etag: string;
   try {
@@ -67,7 +65,10 @@ export async function readDailyObjectWithEtag(client: S3Client, bucket: string, 
   const parsed = parseDailyObject(bytes);
   const problem = validateDailyObject(parsed, date);
   if (problem) {
-    throw new S3Error('E_S3_CORRUPT_OBJECT', `daily object s3://${bucket}/${key} is not a valid rotating-s3 daily object (${problem}); move it aside and run flush again — nothing was overwritten`);
+    throw new S3Error(
+      'E_S3_CORRUPT_OBJECT',
+      `daily object s3://${bucket}/${key} is not a valid rotating-s3 daily object (${problem}); move it aside and run flush again — nothing was overwritten`,
+    );
   }
   return { object: parsed as DailyObject, etag, bytes: bytes.length };
 }
@@ -76,7 +77,14 @@ export async function readDailyObjectWithEtag(client: S3Client, bucket: string, 
  * One read-apply-conditional-put attempt. Throws `Raced` when another writer changed the object first,
  * or when the object read is `below` bytes or larger (the caller then re-decides how to append).
  */
-export async function rewriteOnce(client: S3Client, bucket: string, key: string, batch: UploadBatch, attempt: number, below = Infinity): Promise<AppendOutcome> {
+export async function rewriteOnce(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  batch: UploadBatch,
+  attempt: number,
+  below = Infinity,
+): Promise<AppendOutcome> {
   const current = await readDailyObjectWithEtag(client, bucket, key, batch.date);
   if (current && current.bytes >= below) throw new Raced(`the daily object grew to ${current.bytes} bytes since it was sized`);
   const result = applyUpload(current?.object, batch);
@@ -98,7 +106,15 @@ export async function rewriteOnce(client: S3Client, bucket: string, key: string,
     throw toS3Error(error, 'PutObject', bucket, key);
   }
   const upload = result.upload;
-  return { key, uploadSequence: upload.upload_sequence, uploadId: upload.upload_id, applied: true, fetches: upload.fetches_in_upload, records: upload.records_in_upload, conflicts: attempt };
+  return {
+    key,
+    uploadSequence: upload.upload_sequence,
+    uploadId: upload.upload_id,
+    applied: true,
+    fetches: upload.fetches_in_upload,
+    records: upload.records_in_upload,
+    conflicts: attempt,
+  };
 }
 
 export function createRewriteStore(options: RewriteStoreOptions): DailyObjectStore {

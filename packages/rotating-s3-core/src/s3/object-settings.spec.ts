@@ -44,7 +44,9 @@ function recordingClient(settings: ObjectSettings, status = 200, body = ''): { c
           response: {
             statusCode: status,
             headers: { 'content-type': 'application/xml', etag: '"e"' },
-            body: Readable.from([Buffer.from(body || (status === 200 ? '<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>' : ''))]),
+            body: Readable.from([
+              Buffer.from(body || (status === 200 ? '<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>' : '')),
+            ]),
           },
         };
       },
@@ -108,7 +110,8 @@ describe('object settings middleware', () => {
     expect(owner).toMatchObject({ code: 'E_S3_OWNER' });
     expect((owner as Error).message).toMatch(/with expected bucket owner 111122223333 failed: AccessDenied \(HTTP 403\);.*ROTATING_S3_EXPECTED_BUCKET_OWNER/);
 
-    const kms = '<Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::111122223333:user/w is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:111122223333:key/k</Message></Error>';
+    const kms =
+      '<Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::111122223333:user/w is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:111122223333:key/k</Message></Error>';
     const k = recordingClient(SETTINGS, 403, kms);
     const auth = await k.client.send(new PutObjectCommand({ ...B, Body: '{}' })).catch((e: unknown) => toS3Error(e, 'PutObject', B.Bucket, B.Key));
     expect(auth).toMatchObject({ code: 'E_S3_AUTH' });

@@ -47,7 +47,6 @@ export function objectSettingsFor(commandName: string, input: Record<string, unk
   return add;
 }
 
-
 /** Installs (or replaces) the object-settings middleware on `client`. A no-op without settings. */
 export function installObjectSettings(client: S3Client, settings: ObjectSettings): S3Client {
   if (!hasObjectSettings(settings)) return client;

@@ -40,7 +40,11 @@ export async function retryOnConflict<T>(attempt: (n: number) => Promise<T>, opt
     } catch (error) {
       if (!(error instanceof Raced)) throw error;
       if (n >= maxRetries) {
-        throw new S3Error('E_S3_CONFLICT', `${options.what} lost ${n + 1} conditional-write races in a row (last: ${error.message}); the fetches stay pending and the next log or flush retries`, { cause: error });
+        throw new S3Error(
+          'E_S3_CONFLICT',
+          `${options.what} lost ${n + 1} conditional-write races in a row (last: ${error.message}); the fetches stay pending and the next log or flush retries`,
+          { cause: error },
+        );
       }
       await sleep(backoffMs(n));
     }

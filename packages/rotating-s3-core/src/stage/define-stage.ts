@@ -28,7 +28,8 @@ export function defineStage(packageRoot: URL, scriptName: string): StagePackage 
   const file = new URL('stage.config.json', packageRoot);
   const stageConfig = JSON.parse(readFileSync(file, 'utf8')) as StageConfigInput;
   // resolveConfig validates it (a hand-edited file is refused with the file named), like every layer.
-  const resolveStageConfig: StagePackage['resolveStageConfig'] = (options = {}) => resolveConfig({ stageConfig, stageConfigSource: fileURLToPath(file), ...options });
+  const resolveStageConfig: StagePackage['resolveStageConfig'] = (options = {}) =>
+    resolveConfig({ stageConfig, stageConfigSource: fileURLToPath(file), ...options });
   const scriptPath = fileURLToPath(new URL(`bin/${scriptName}.js`, packageRoot));
   return {
     stageConfig,

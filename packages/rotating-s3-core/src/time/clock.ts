@@ -24,7 +24,10 @@ export function fixedClock(iso: string): Clock {
   const instant = parseInstant(iso);
   const ms = instant.toEpochMilli();
   if (ms < MIN_MS || ms > MAX_MS) {
-    throw new InputError('E_USAGE', `--now "${iso}" is outside the years 1970-9999; use an instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z, e.g. 2026-11-29T04:59:30Z`);
+    throw new InputError(
+      'E_USAGE',
+      `--now "${iso}" is outside the years 1970-9999; use an instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z, e.g. 2026-11-29T04:59:30Z`,
+    );
   }
   return Clock.fixed(instant, ZoneOffset.UTC);
 }

@@ -31,8 +31,27 @@ describe('stage timezone', () => {
     // ZonedDateTime. Sweep every transition-prone pattern: DST both ways, negative DST (Dublin), half-hour
     // DST (Lord Howe), 45-minute offsets (Chatham), a skipped calendar day (Apia, 2011-12-30), an offset
     // with seconds (Amsterdam before 1937), and instants a millisecond around each hour boundary.
-    const zones = ['America/New_York', 'Europe/London', 'Europe/Dublin', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Apia', 'Europe/Amsterdam', 'America/Santiago', 'UTC'];
-    const starts = ['1900-01-01T00:00:00Z', '1930-06-01T00:00:00Z', '2011-12-25T00:00:00Z', '2026-03-01T00:00:00Z', '2026-10-01T00:00:00Z', '2037-03-01T00:00:00Z'];
+    const zones = [
+      'America/New_York',
+      'Europe/London',
+      'Europe/Dublin',
+      'Australia/Lord_Howe',
+      'Pacific/Chatham',
+      'Asia/Kolkata',
+      'America/St_Johns',
+      'Pacific/Apia',
+      'Europe/Amsterdam',
+      'America/Santiago',
+      'UTC',
+    ];
+    const starts = [
+      '1900-01-01T00:00:00Z',
+      '1930-06-01T00:00:00Z',
+      '2011-12-25T00:00:00Z',
+      '2026-03-01T00:00:00Z',
+      '2026-10-01T00:00:00Z',
+      '2037-03-01T00:00:00Z',
+    ];
     let compared = 0;
     for (const name of zones) {
       const zone = resolveZone(name);
@@ -44,7 +63,12 @@ describe('stage timezone', () => {
             const instant = Instant.ofEpochMilli(ms);
             const view = localView(instant, zone);
             if (view.timestamp !== formatTimestamp(instant, zone) || view.date !== localDateOf(instant, zone).toString()) {
-              expect({ zone: name, instant: instant.toString(), ...view }).toEqual({ zone: name, instant: instant.toString(), date: localDateOf(instant, zone).toString(), timestamp: formatTimestamp(instant, zone) });
+              expect({ zone: name, instant: instant.toString(), ...view }).toEqual({
+                zone: name,
+                instant: instant.toString(),
+                date: localDateOf(instant, zone).toString(),
+                timestamp: formatTimestamp(instant, zone),
+              });
             }
             compared++;
           }

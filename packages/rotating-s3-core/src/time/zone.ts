@@ -107,10 +107,7 @@ export function resolveZone(name: string, source = 'timezone'): ZoneId {
     ensureZoneData(name);
     zone = ZoneId.of(name);
   } catch (cause) {
-    throw new ConfigError(
-      `${source}: unknown timezone "${name}"; use an IANA name such as "America/New_York", "Europe/Berlin" or "UTC"`,
-      { cause },
-    );
+    throw new ConfigError(`${source}: unknown timezone "${name}"; use an IANA name such as "America/New_York", "Europe/Berlin" or "UTC"`, { cause });
   }
   // js-joda also takes offsets (`-05:00`, `Z`) and prefixed ones (`UTC+5`): a stage's day follows a
   // place's midnight, DST included, so those are refused (the tzdb's own Etc/GMT+5 stays allowed).

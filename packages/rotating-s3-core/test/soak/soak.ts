@@ -85,18 +85,39 @@ export async function runSoak(options: SoakOptions, dir: string): Promise<SoakRe
   const bucket = await createTestBucket('soak');
   const s3 = getTestS3();
   let n = 0;
-  const proxy = await startFaultProxy(s3.endpoint, (req) => {
-    if (++n % every !== 0) return 'ok';
-    const kinds = req.method === 'GET' || req.method === 'HEAD' ? READ_FAULTS : WRITE_FAULTS;
-    return kinds[Math.floor(random() * kinds.length)]!;
-  }, requestTimeoutMs + 500);
-  const env = { ...s3Env(bucket), AWS_ENDPOINT_URL_S3: proxy.endpoint, SOAK_REQUEST_TIMEOUT_MS: String(requestTimeoutMs), SOAK_PAD_BYTES: String(options.payloadBytes ?? 0) };
+  const proxy = await startFaultProxy(
+    s3.endpoint,
+    (req) => {
+      if (++n % every !== 0) return 'ok';
+      const kinds = req.method === 'GET' || req.method === 'HEAD' ? READ_FAULTS : WRITE_FAULTS;
+      return kinds[Math.floor(random() * kinds.length)]!;
+    },
+    requestTimeoutMs + 500,
+  );
+  const env = {
+    ...s3Env(bucket),
+    AWS_ENDPOINT_URL_S3: proxy.endpoint,
+    SOAK_REQUEST_TIMEOUT_MS: String(requestTimeoutMs),
+    SOAK_PAD_BYTES: String(options.payloadBytes ?? 0),
+  };
 
   const hosts = Array.from({ length: writers }, (_, w) => {
     const localDir = join(dir, `host-${w}`);
     mkdirSync(localDir, { recursive: true });
     const configFile = join(dir, `host-${w}.json`);
-    writeFileSync(configFile, JSON.stringify({ stage: STAGE, prefix: 'soak', localDir, fetchLimit, timezone: 'UTC', recordsPath: '/matches', recordIdField: 'match_id', forcePathStyle: true }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        stage: STAGE,
+        prefix: 'soak',
+        localDir,
+        fetchLimit,
+        timezone: 'UTC',
+        recordsPath: '/matches',
+        recordIdField: 'match_id',
+        forcePathStyle: true,
+      }),
+    );
     return { name: `w${w}`, localDir, configFile, next: 0, numbers: new Map<number, number>(), child: undefined as ChildProcess | undefined, done: false };
   });
 
@@ -154,7 +175,8 @@ export async function runSoak(options: SoakOptions, dir: string): Promise<SoakRe
           return;
         }
         if (signal === 'SIGKILL') kills++;
-        else if (++restartsAfterError > 10 * writers) return rejectAll(new Error(`writer ${host.name} keeps failing (exit ${code}): ${stderr.trim().split('\n').at(-1)}`));
+        else if (++restartsAfterError > 10 * writers)
+          return rejectAll(new Error(`writer ${host.name} keeps failing (exit ${code}): ${stderr.trim().split('\n').at(-1)}`));
         else violations.push(`writer ${host.name} exited ${code ?? signal} without a kill: ${stderr.trim().split('\n').at(-1)}`);
         start(host); // at once, from the first unacknowledged fetch id
       });
@@ -187,18 +209,25 @@ export async function runSoak(options: SoakOptions, dir: string): Promise<SoakRe
   if (gap >= 0) violations.push(`upload_sequence not 1..${uploads.length}: position ${gap + 1} holds ${sequences[gap]}`);
   if (day) {
     const m = day.daily_metadata;
-    const sums = { uploads: uploads.length, records: uploads.reduce((s, u) => s + u.records_in_upload, 0), fetches: uploads.reduce((s, u) => s + u.fetches_in_upload, 0) };
+    const sums = {
+      uploads: uploads.length,
+      records: uploads.reduce((s, u) => s + u.records_in_upload, 0),
+      fetches: uploads.reduce((s, u) => s + u.fetches_in_upload, 0),
+    };
     if (m.total_uploads_today !== sums.uploads) violations.push(`total_uploads_today ${m.total_uploads_today} ≠ ${sums.uploads} uploads`);
     if (m.total_records_today !== sums.records) violations.push(`total_records_today ${m.total_records_today} ≠ ${sums.records} (sum of records_in_upload)`);
-    if (m.total_fetches_today !== undefined && m.total_fetches_today !== sums.fetches) violations.push(`total_fetches_today ${m.total_fetches_today} ≠ ${sums.fetches}`);
+    if (m.total_fetches_today !== undefined && m.total_fetches_today !== sums.fetches)
+      violations.push(`total_fetches_today ${m.total_fetches_today} ≠ ${sums.fetches}`);
     for (const u of uploads) {
-      if (u.fetches_in_upload !== u.fetch_data.length) violations.push(`upload ${u.upload_sequence}: fetches_in_upload ${u.fetches_in_upload} ≠ ${u.fetch_data.length} entries`);
+      if (u.fetches_in_upload !== u.fetch_data.length)
+        violations.push(`upload ${u.upload_sequence}: fetches_in_upload ${u.fetches_in_upload} ≠ ${u.fetch_data.length} entries`);
       const records = u.fetch_data.reduce((s, f) => s + f.records, 0);
       if (u.records_in_upload !== records) violations.push(`upload ${u.upload_sequence}: records_in_upload ${u.records_in_upload} ≠ ${records}`);
     }
   }
   const seen = new Map<string, Array<{ sequence: number; number: number }>>();
-  for (const u of uploads) for (const f of u.fetch_data) seen.set(f.fetch_id, [...(seen.get(f.fetch_id) ?? []), { sequence: u.upload_sequence, number: f.fetch_number }]);
+  for (const u of uploads)
+    for (const f of u.fetch_data) seen.set(f.fetch_id, [...(seen.get(f.fetch_id) ?? []), { sequence: u.upload_sequence, number: f.fetch_number }]);
   let lost = 0;
   for (const host of hosts) {
     for (const [i, number] of host.numbers) {
@@ -209,11 +238,16 @@ export async function runSoak(options: SoakOptions, dir: string): Promise<SoakRe
         if (lost <= 20) violations.push(`lost: ${id} (fetch_number ${number}) acknowledged but in no upload`);
       } else if (found[0]!.number !== number) violations.push(`${id}: acknowledged as fetch_number ${number}, in S3 as ${found[0]!.number}`);
     }
-    const numbers = uploads.flatMap((u) => u.fetch_data).filter((f) => f.fetch_id.startsWith(`${host.name}-`)).map((f) => f.fetch_number).sort((a, b) => a - b);
+    const numbers = uploads
+      .flatMap((u) => u.fetch_data)
+      .filter((f) => f.fetch_id.startsWith(`${host.name}-`))
+      .map((f) => f.fetch_number)
+      .sort((a, b) => a - b);
     const firstGap = numbers.findIndex((x, i) => x !== i + 1);
     if (firstGap >= 0) violations.push(`host ${host.name}: fetch numbers in S3 not 1..${numbers.length}: position ${firstGap + 1} holds ${numbers[firstGap]}`);
     const { blocks, torn } = await readLog(join(host.localDir, `${STAGE}_fetches.log`));
-    if (blocks.length > 0 || torn.length > 0) violations.push(`host ${host.name}: ${blocks.length} block(s) and ${torn.length} torn segment(s) left locally after the final flush`);
+    if (blocks.length > 0 || torn.length > 0)
+      violations.push(`host ${host.name}: ${blocks.length} block(s) and ${torn.length} torn segment(s) left locally after the final flush`);
   }
   const doubled = [...seen].filter(([, at]) => at.length > 1);
   for (const [id, at] of doubled.slice(0, 20)) violations.push(`duplicated: ${id} in uploads ${at.map((a) => a.sequence).join(', ')}`);
@@ -240,7 +274,22 @@ export async function runSoak(options: SoakOptions, dir: string): Promise<SoakRe
 
 /** The report as a Markdown table, one row per run. */
 export function soakTable(reports: SoakReport[]): string {
-  const header = ['W', 'fetches / writer', 'acked fetches', 'acked/s', 'rotations', 'rotations/s', 'cond. failures / upload', 'rotation p50 ms', 'rotation p99 ms', 'kill -9 survived', 'S3 faults injected', 'S3 requests', 'lost', 'duplicated'];
+  const header = [
+    'W',
+    'fetches / writer',
+    'acked fetches',
+    'acked/s',
+    'rotations',
+    'rotations/s',
+    'cond. failures / upload',
+    'rotation p50 ms',
+    'rotation p99 ms',
+    'kill -9 survived',
+    'S3 faults injected',
+    'S3 requests',
+    'lost',
+    'duplicated',
+  ];
   const rows = reports.map((r) => [
     String(r.writers),
     String(r.fetchesPerWriter),
