@@ -3,7 +3,7 @@
  * generator makes of stages.config.json. `nx sync` applies it; `nx sync:check` (CI) fails and names every
  * file that differs: the files the generator would create or change, and every file under packages/stages
  * it does not produce (a hand-made file, a leftover of a removed stage), which it deletes.
- * PROTOTYPE: it replaces tools/stage-drift once the stage contract work has settled the templates.
+ * `npm run check:stages` is `nx sync:check`.
  */
 import { joinPathFragments, type Tree } from '@nx/devkit';
 import { STAGES_DIR } from '../stage/generator';

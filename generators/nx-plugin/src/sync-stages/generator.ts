@@ -1,7 +1,7 @@
 /**
  * `nx g @rotating-s3/generators:sync-stages` — regenerates every stage listed in stages.config.json, so an
- * edit of that file (or of the templates) reaches every stage package. tools/stage-drift runs the same
- * generator on an in-memory tree and fails CI when the committed packages differ from its output.
+ * edit of that file (or of the templates) reaches every stage package. The sync generator
+ * (sync-stage-packages) runs it for `nx sync:check`, which fails CI when the committed packages differ.
  */
 import { formatFiles, installPackagesTask, type GeneratorCallback, type Tree } from '@nx/devkit';
 import { normalizeStageOptions, writeStage } from '../stage/generator';
