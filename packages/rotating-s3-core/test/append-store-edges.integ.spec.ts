@@ -12,33 +12,12 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { createTestBucket, getTestS3, itWithCapability, listKeys } from '@rotating-s3/test-harness';
 import { afterEach, describe, expect } from 'vitest';
 import { nodeDurableFs } from '../src/local/durable-fs.js';
-import { JsonText } from '../src/records/json-text.js';
 import { createAppendStore } from '../src/s3/append-store.js';
 import { STALE_PROBE_MS } from '../src/s3/capabilities.js';
-import { validateDailyObject, type DailyObject, type FetchEntry } from '../src/s3/daily-object.js';
+import { validateDailyObject, type DailyObject } from '../src/s3/daily-object.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
-const DATE = '2026-11-28';
-const KEY = `logs/merge/merge_json_log_${DATE}.json`;
-
-function fetches(prefix: string, n: number, bytes = 100): FetchEntry[] {
-  return Array.from({ length: n }, (_, i) => ({
-    fetch_id: `${prefix}-${i}`,
-    fetch_number: i + 1,
-    timestamp: `${DATE}T10:00:00.000-05:00`,
-    records: 1,
-    data: JsonText.fromValue({ matches: [{ match_id: `${prefix}-${i}`, pad: 'x'.repeat(bytes) }] }),
-  }));
-}
-
-const batch = (f: FetchEntry[], uploadId?: string) => ({
-  ...(uploadId ? { uploadId } : {}),
-  stage: 'merge',
-  timezone: 'America/New_York',
-  date: DATE,
-  uploadTimestamp: `${DATE}T10:05:00.000-05:00`,
-  fetches: f,
-});
+import { DATE, KEY, batch, fetches } from './upload-batches.js';
 
 /** Named points that writers reach; `wait` resolves once the point has been reached. */
 function points() {

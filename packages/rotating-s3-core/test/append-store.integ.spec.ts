@@ -6,30 +6,9 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cli
 import { createTestBucket, getTestS3, itWithCapability } from '@rotating-s3/test-harness';
 import { describe, expect } from 'vitest';
 import { createAppendStore } from '../src/s3/append-store.js';
-import { JsonText } from '../src/records/json-text.js';
-import { validateDailyObject, type DailyObject, type FetchEntry } from '../src/s3/daily-object.js';
+import { validateDailyObject, type DailyObject } from '../src/s3/daily-object.js';
 
-const DATE = '2026-11-28';
-const KEY = `logs/merge/merge_json_log_${DATE}.json`;
-
-function fetches(prefix: string, n: number, bytes = 100): FetchEntry[] {
-  return Array.from({ length: n }, (_, i) => ({
-    fetch_id: `${prefix}-${i}`,
-    fetch_number: i + 1,
-    timestamp: `${DATE}T10:00:00.000-05:00`,
-    records: 1,
-    data: JsonText.fromValue({ matches: [{ match_id: `${prefix}-${i}`, pad: 'x'.repeat(bytes) }] }),
-  }));
-}
-
-const batch = (f: FetchEntry[], uploadId?: string) => ({
-  ...(uploadId ? { uploadId } : {}),
-  stage: 'merge',
-  timezone: 'America/New_York',
-  date: DATE,
-  uploadTimestamp: `${DATE}T10:05:00.000-05:00`,
-  fetches: f,
-});
+import { DATE, KEY, batch, fetches } from './upload-batches.js';
 
 /** Counts bytes sent in request bodies, and received as response bodies, by one client. */
 function countingClient(): { client: S3Client; sent: () => number; received: () => number } {
