@@ -65,11 +65,9 @@ describe('doctor against the test S3 server', () => {
     expect(await listKeys(stage.bucket)).toEqual([]);
   });
 
-  it('fails "bucket reachable" with E_S3_UNREACHABLE on a wrong endpoint, skips the probes and exits 1 quickly', async () => {
+  it('fails "bucket reachable" with E_S3_UNREACHABLE on a wrong endpoint, skips the probes and exits 1', async () => {
     const stage = await createTestStage();
-    const started = Date.now();
     const { text, report } = await doctor(stage, { ...stage.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect(text.code).toBe(1);
     const bucket = report.checks.find((c) => c.name === 'bucket reachable')!;
     expect(bucket).toMatchObject({ status: 'fail', ok: false });

@@ -122,8 +122,8 @@ export async function stageGenerator(tree: Tree, schema: StageGeneratorSchema): 
     }
   }
   writeStage(tree, entry);
-  // A no-op without prettier (none is installed here); keeps the output stable if one is added.
-  await formatFiles(tree);
+  // Prettier skips packages/stages (.prettierignore): the templates alone decide the layout there.
+  if (!schema.skipFormat) await formatFiles(tree);
   if (!schema.skipInstall) return () => installPackagesTask(tree, true);
 }
 

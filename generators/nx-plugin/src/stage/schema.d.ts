@@ -19,4 +19,5 @@ export interface StageGeneratorSchema {
   description?: string;
   overwrite?: boolean;
   skipInstall?: boolean;
+  skipFormat?: boolean;
 }

@@ -12,7 +12,7 @@ export async function syncStagesGenerator(tree: Tree, schema: { skipInstall?: bo
   const entries = await Promise.all(readStages(tree).map(({ stage, ...rest }) => normalizeStageOptions({ name: stage, ...rest })));
   for (const entry of entries) writeStage(tree, entry);
   await formatFiles(tree);
-  if (schema.skipInstall === false) return () => installPackagesTask(tree, true);
+  if (!schema.skipInstall) return () => installPackagesTask(tree, true);
 }
 
 export default syncStagesGenerator;
