@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PendingFetch, StageState } from '../local/state.js';
+import { emptyState, type PendingFetch, type StageState } from '../local/state.js';
 import { uploadIdOf } from '../s3/daily-object.js';
 import { parseInstant } from '../time/clock.js';
 import { resolveZone } from '../time/zone.js';
-import { planFetch, planRotation } from './plan.js';
+import { adoptBlock, planFetch, planRotation, raiseCounter } from './plan.js';
 
 function pending(fetchId: string, date: string, start = 0, size = 100): PendingFetch {
   return { fetchId, fetchNumber: 1, date, timestamp: `${date}T12:00:00.000-05:00`, records: 1, start, end: start + size };
@@ -207,5 +207,31 @@ describe('planRotation: how pending fetches become uploads', () => {
     const planned = planRotation({ pending: all, inflight: { uploadId: 'gone', date: '2026-11-28', fetchIds: ['old-1'] } }, all, 25, 'merge');
     expect(planned.inflightDone).toBe(true);
     expect(ids(planned)).toEqual([['2026-11-28', '28-0,28-1']]);
+  });
+});
+
+describe('raiseCounter and adoptBlock: the counter rebuilt from the log and the uploaded index', () => {
+  it.each([
+    { name: 'starts the counter on the first date seen', from: [null, 0] as const, seen: ['2026-11-28', 4] as const, to: ['2026-11-28', 4] },
+    { name: 'keeps the larger number of the same day', from: ['2026-11-28', 9] as const, seen: ['2026-11-28', 4] as const, to: ['2026-11-28', 9] },
+    { name: 'moves to a later day, whatever its number', from: ['2026-11-28', 9] as const, seen: ['2026-11-29', 2] as const, to: ['2026-11-29', 2] },
+    { name: 'ignores an earlier day', from: ['2026-11-29', 2] as const, seen: ['2026-11-28', 30] as const, to: ['2026-11-29', 2] },
+  ])('$name', ({ from, seen, to }) => {
+    const state = { date: from[0] as string | null, lastFetchNumber: from[1] };
+    raiseCounter(state, seen[0], seen[1]);
+    expect([state.date, state.lastFetchNumber]).toEqual(to);
+  });
+
+  it('adopts a block as pending on the local date of its timestamp in the stage zone', () => {
+    const state = { ...emptyState('merge'), date: '2026-11-28', lastFetchNumber: 6 };
+    adoptBlock(
+      state,
+      { fetchId: 'late', fetchNumber: 7, timestamp: '2026-11-28T23:59:59.000-05:00', records: 2, start: 10, end: 90, payload: Buffer.from('{}') },
+      resolveZone('America/New_York'),
+    );
+    expect(state.pending).toEqual([
+      { fetchId: 'late', fetchNumber: 7, date: '2026-11-28', timestamp: '2026-11-28T23:59:59.000-05:00', records: 2, start: 10, end: 90 },
+    ]);
+    expect([state.date, state.lastFetchNumber, state.lastTimestamp]).toEqual(['2026-11-28', 7, '2026-11-28T23:59:59.000-05:00']);
   });
 });

@@ -5,9 +5,10 @@
  * tested from tables in milliseconds (plan.spec.ts), DST and clocks stepping back included.
  */
 import type { Instant } from '@js-joda/core';
+import type { ScannedBlock } from '../local/bookended.js';
 import type { PendingFetch, StageState } from '../local/state.js';
 import { uploadIdOf } from '../s3/daily-object.js';
-import { LocalDate, formatTimestamp, localView, startOfDay, type ZoneId } from '../time/zone.js';
+import { LocalDate, formatTimestamp, localDateOf, localView, parseTimestamp, startOfDay, type ZoneId } from '../time/zone.js';
 
 export interface FetchPlan {
   /** Local date (stage zone) the fetch belongs to: its daily object and its counter's day. */
@@ -113,4 +114,30 @@ function chunk(fetches: PendingFetch[], fetchLimit: number, maxBytes: number): P
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** Moves the counter to `fetchNumber` on `date` when that is later: a later day replaces it, the same day keeps the larger number. */
+export function raiseCounter(state: Pick<StageState, 'date' | 'lastFetchNumber'>, date: string, fetchNumber: number): void {
+  if (state.date === null || date > state.date) {
+    state.date = date;
+    state.lastFetchNumber = fetchNumber;
+  } else if (date === state.date) {
+    state.lastFetchNumber = Math.max(state.lastFetchNumber, fetchNumber);
+  }
+}
+
+/** Records a block found in the log (appended before a crash, or rediscovered on a rescan) as pending on its local date. */
+export function adoptBlock(state: StageState, block: ScannedBlock, zone: ZoneId): void {
+  const date = localDateOf(parseTimestamp(block.timestamp), zone).toString();
+  state.pending.push({
+    fetchId: block.fetchId,
+    fetchNumber: block.fetchNumber,
+    date,
+    timestamp: block.timestamp,
+    records: block.records,
+    start: block.start,
+    end: block.end,
+  });
+  raiseCounter(state, date, block.fetchNumber);
+  if (state.lastTimestamp === null || block.timestamp > state.lastTimestamp) state.lastTimestamp = block.timestamp;
 }

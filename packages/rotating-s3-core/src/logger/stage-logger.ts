@@ -15,10 +15,9 @@
  */
 import { join } from 'node:path';
 import type { Clock } from '@js-joda/core';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../config/schema.js';
 import { ConfigError, LocalIoError, describeError } from '../errors.js';
-import { formatBlock, type ScannedBlock, type TornSegment } from '../local/bookended.js';
+import { formatBlock, type TornSegment } from '../local/bookended.js';
 import { crashPoint } from '../local/crash-point.js';
 import { isDiskFull, nodeDurableFs, type DurableAppender, type DurableFs } from '../local/durable-fs.js';
 import { acquireStageLock, type StageLockRelease } from '../local/lock.js';
@@ -32,159 +31,39 @@ import { deadLetterPath, readUploadable } from '../local/dead-letter.js';
 import { dailyObjectKey, uploadIdOf } from '../s3/daily-object.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { systemClock } from '../time/clock.js';
-import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, startOfDay, type ZoneId } from '../time/zone.js';
+import { LocalDate, formatTimestamp, resolveZone, type ZoneId } from '../time/zone.js';
 import { parseDuration } from '../time/duration.js';
-import { systemTimers, type TimerHandle, type Timers } from '../time/timers.js';
+import { systemTimers, type TimerHandle } from '../time/timers.js';
 import { assertFetchId, generateFetchId } from './fetch-id.js';
 import { createOpsLog, type OpsLog } from './ops-log.js';
+import type {
+  StageLoggerOptions,
+  LogFetchOptions,
+  UploadReport,
+  UploadErrorInfo,
+  LogResult,
+  FlushResult,
+  FlushOptions,
+  StageStatus,
+  StageLogger,
+} from './types.js';
 import { ageRotationDueInMs } from './age-rotation.js';
-import { planFetch, planRotation } from './plan.js';
+import { adoptBlock, planFetch, planRotation, raiseCounter } from './plan.js';
+import { describeStatus } from './status.js';
 import { uploadErrorInfo } from './upload-error.js';
 
-export interface StageLoggerOptions {
-  /** Source of the current instant. Default: the system clock. */
-  clock?: Clock;
-  /** Crash-safe file operations. Default: the real file system. */
-  fs?: DurableFs;
-  /** Where uploads go. Default: a conditional-rewrite store on an S3 client built from the environment. */
-  store?: DailyObjectStore;
-  /** S3 client for the default store (ignored when `store` is given); the config's object settings are installed on it. Default: built from the environment. */
-  s3Client?: S3Client;
-  /** Operational events. Default: `<localDir>/<stage>_events.jsonl` plus stderr at ROTATING_S3_LOG_LEVEL. */
-  opsLog?: OpsLog;
-  /**
-   * Takes the stage lock and returns its release. Default: the cross-process lock of local/lock.ts.
-   * For tests (e.g. a lock that reports itself lost); production always uses the default.
-   */
-  lock?: (localDir: string, stage: string) => Promise<() => Promise<void>>;
-  /**
-   * Milliseconds the stage lock is kept after a call, so a stream of in-process `logFetch` calls pays for
-   * the lock and the state checkpoint once, not per fetch (each fetch is still appended and fsynced before
-   * it resolves; the log, not the state file, is the record). Other processes wait for the lock meanwhile.
-   * 0 releases after every call (what the CLI uses). Default: 200.
-   */
-  holdLockMs?: number;
-  /**
-   * Group commit, for in-process logging while the lock is held: when > 0, `logFetch` resolves once its
-   * block is written to the OS (safe against a crash of the process) and the log is fdatasynced at most
-   * this many milliseconds later, before any upload and on release. Trade-off: a power loss or kernel
-   * crash can lose the fetches of the last window. Default: 0 (fdatasync before every `logFetch` resolves).
-   */
-  syncEveryMs?: number;
-  /**
-   * This stage has exactly one writer, so an S3 endpoint that ignores conditional writes (s3rver) may be
-   * used; otherwise such an endpoint is refused with E_S3_NO_CONDITIONAL. Default: ROTATING_S3_SINGLE_WRITER=true.
-   */
-  singleWriter?: boolean;
-  /**
-   * Timers for rotation by age (`maxPendingAge`): when set, the logger arms one timer for the moment the
-   * oldest pending fetch is due, and `close()` cancels it. Default: unref'd system timers.
-   */
-  timers?: Timers;
-}
+export type {
+  StageLoggerOptions,
+  LogFetchOptions,
+  UploadReport,
+  UploadErrorInfo,
+  LogResult,
+  FlushResult,
+  FlushOptions,
+  StageStatus,
+  StageLogger,
+} from './types.js';
 
-export interface LogFetchOptions {
-  /** Names the fetch; logging an id already logged is a no-op returning the original number. */
-  fetchId?: string;
-  /** Where a text payload came from, for error messages. Default: `"payload"`. */
-  source?: string;
-}
-
-/** One upload made by a rotation or flush. */
-export interface UploadReport {
-  date: string;
-  key: string;
-  upload_sequence: number;
-  upload_id: string | null;
-  fetches: number;
-  records: number;
-  /** False when S3 already held these fetches (a retried upload): nothing was appended. */
-  applied: boolean;
-}
-
-export interface UploadErrorInfo {
-  code: string;
-  message: string;
-}
-
-export interface LogResult {
-  fetch_id: string;
-  fetch_number: number;
-  date: string;
-  timestamp: string;
-  records: number;
-  /** True when the fetch id was already logged: nothing was written, the original number is returned. */
-  duplicate: boolean;
-  /** Fetches in the local file after this call. */
-  pending: number;
-  /** True when this call uploaded at least one batch. */
-  rotated: boolean;
-  /** Sequence of the last upload this call made in the fetch's daily object, else null. */
-  upload_sequence: number | null;
-  uploads: UploadReport[];
-  midnight?: { from: string; to: string };
-  upload_error?: UploadErrorInfo;
-  /** With `maxPendingAge` and fetches pending: the setting and the milliseconds until they are due by age. */
-  age_rotation?: { max_pending_age: string; due_in_ms: number };
-}
-
-export interface FlushResult {
-  uploaded_fetches: number;
-  uploaded_records: number;
-  uploads: UploadReport[];
-  pending: number;
-  upload_error?: UploadErrorInfo;
-  /** With `olderThanMs`: false when the oldest pending fetch was younger, so nothing was uploaded. */
-  due?: boolean;
-}
-
-/** Options of `flush`. */
-export interface FlushOptions {
-  /** Upload only when the oldest pending fetch has waited at least this many milliseconds (cron). */
-  olderThanMs?: number;
-}
-
-export interface StageStatus {
-  stage: string;
-  timezone: string;
-  date: string;
-  fetch_number: number;
-  pending: number;
-  oldest_pending: string | null;
-  pending_dates: string[];
-  fetch_limit: number;
-  local_file: string;
-  local_file_bytes: number;
-  quarantine_file: string;
-  quarantine_bytes: number;
-  /** Fetches set aside because they can never be uploaded (local/dead-letter.ts); 0 bytes when none. */
-  dead_letter_file: string;
-  dead_letter_bytes: number;
-  state_file: string;
-  daily_key: string;
-  bucket: string | null;
-  last_upload: StageState['lastUpload'];
-  last_error: StageState['lastError'];
-  last_midnight: StageState['lastMidnight'];
-  counters: StageState['counters'];
-  next_midnight: string;
-  /** True when the log changed after the last state write (a crash); the next log/flush repairs it. */
-  needs_repair: boolean;
-}
-
-export interface StageLogger {
-  readonly config: StageConfig;
-  /** Appends one fetch durably; rotates when `fetchLimit` fetches are pending. */
-  logFetch(payload: Payload | string | Uint8Array, options?: LogFetchOptions): Promise<LogResult>;
-  /** Uploads every pending fetch now (one upload per local date); with `olderThanMs`, only when that old. */
-  flush(options?: FlushOptions): Promise<FlushResult>;
-  /** Local state of the stage, read without taking the lock. */
-  status(): Promise<StageStatus>;
-  /** Writes the state checkpoint and releases the stage lock now (also happens after `holdLockMs` idle). */
-  close(): Promise<void>;
-}
-
-/** Creates the logger of one stage. Production defaults are one call away: `createStageLogger(config)`. */
 export function createStageLogger(config: StageConfig, options: StageLoggerOptions = {}): StageLogger {
   return new DefaultStageLogger(config, options);
 }
@@ -509,36 +388,16 @@ class DefaultStageLogger implements StageLogger {
 
   async status(): Promise<StageStatus> {
     const state = this.session?.state ?? (await readState(this.statePath)) ?? emptyState(this.config.stage);
-    const now = this.clock.instant();
-    const today = localDateOf(now, this.zone);
-    const date = state.date !== null && state.date > today.toString() ? state.date : today.toString();
-    const log = await fileIdentity(this.paths.log);
-    const quarantine = await fileIdentity(this.paths.quarantine);
-    return {
-      stage: this.config.stage,
-      timezone: this.config.timezone,
-      date,
-      fetch_number: state.date === date ? state.lastFetchNumber : 0,
-      pending: state.pending.length,
-      oldest_pending: state.pending[0]?.timestamp ?? null,
-      pending_dates: [...new Set(state.pending.map((p) => p.date))],
-      fetch_limit: this.config.fetchLimit,
-      local_file: this.paths.log,
-      local_file_bytes: log?.size ?? 0,
-      quarantine_file: this.paths.quarantine,
-      quarantine_bytes: quarantine?.size ?? 0,
-      dead_letter_file: deadLetterPath(this.config.localDir, this.config.stage),
-      dead_letter_bytes: (await fileIdentity(deadLetterPath(this.config.localDir, this.config.stage)))?.size ?? 0,
-      state_file: this.statePath,
-      daily_key: dailyObjectKey(this.config.prefix, this.config.stage, date),
-      bucket: this.config.bucket ?? null,
-      last_upload: state.lastUpload,
-      last_error: state.lastError,
-      last_midnight: state.lastMidnight,
-      counters: state.counters,
-      next_midnight: formatTimestamp(startOfDay(LocalDate.parse(date).plusDays(1), this.zone), this.zone),
-      needs_repair: (log?.size ?? 0) !== state.log.size || (log !== undefined && state.log.ino !== 0 && log.ino !== state.log.ino),
-    };
+    const deadLetterFile = deadLetterPath(this.config.localDir, this.config.stage);
+    const [log, quarantine, deadLetter] = await Promise.all([fileIdentity(this.paths.log), fileIdentity(this.paths.quarantine), fileIdentity(deadLetterFile)]);
+    return describeStatus({
+      config: this.config,
+      state,
+      now: this.clock.instant(),
+      zone: this.zone,
+      files: { log: this.paths.log, quarantine: this.paths.quarantine, deadLetter: deadLetterFile, state: this.statePath },
+      found: { log, quarantineBytes: quarantine?.size ?? 0, deadLetterBytes: deadLetter?.size ?? 0 },
+    });
   }
 
   /** Loads the state and brings it in line with the log (see local/state.ts). Caller holds the lock. */
@@ -564,7 +423,7 @@ class DefaultStageLogger implements StageLogger {
       state.pending = [];
       if (!stored) await this.restoreCounterFromIndex(state);
     }
-    for (const block of blocks) this.adopt(state, block);
+    for (const block of blocks) adoptBlock(state, block, this.zone);
     this.deferredTorn = [];
     if (torn.length > 0) await this.quarantine(torn, log.size, state);
     this.ops.event('warn', 'repaired', { adopted_blocks: blocks.length, quarantined_segments: torn.length, full_rescan: !appendedOnly });
@@ -573,37 +432,9 @@ class DefaultStageLogger implements StageLogger {
     return state;
   }
 
-  /** Records a block found in the log (appended before a crash, or rediscovered on a rescan). */
-  private adopt(state: StageState, block: ScannedBlock): void {
-    const date = localDateOf(parseTimestamp(block.timestamp), this.zone).toString();
-    state.pending.push({
-      fetchId: block.fetchId,
-      fetchNumber: block.fetchNumber,
-      date,
-      timestamp: block.timestamp,
-      records: block.records,
-      start: block.start,
-      end: block.end,
-    });
-    if (state.date === null || date > state.date) {
-      state.date = date;
-      state.lastFetchNumber = block.fetchNumber;
-    } else if (date === state.date) {
-      state.lastFetchNumber = Math.max(state.lastFetchNumber, block.fetchNumber);
-    }
-    if (state.lastTimestamp === null || block.timestamp > state.lastTimestamp) state.lastTimestamp = block.timestamp;
-  }
-
   /** Without a state file, numbering continues from the uploaded index so a day never restarts at 1. */
   private async restoreCounterFromIndex(state: StageState): Promise<void> {
-    for (const entry of await readUploaded(this.indexPath)) {
-      if (state.date === null || entry.date > state.date) {
-        state.date = entry.date;
-        state.lastFetchNumber = entry.fetch_number;
-      } else if (entry.date === state.date) {
-        state.lastFetchNumber = Math.max(state.lastFetchNumber, entry.fetch_number);
-      }
-    }
+    for (const entry of await readUploaded(this.indexPath)) raiseCounter(state, entry.date, entry.fetch_number);
   }
 
   private async quarantine(torn: TornSegment[], logSize: number, state: StageState): Promise<void> {
