@@ -7,6 +7,7 @@ import { formatDuration } from '../doctor/types.js';
 import type { StageStatus } from '../logger/stage-logger.js';
 import type { StageMetrics } from '../metrics/metrics.js';
 import type { S3Status } from './s3-status.js';
+import { wallClockMs } from '../time/clock.js';
 
 export type StatusView = StageStatus & { s3?: S3Status; metrics?: StageMetrics; metrics_file?: string };
 
@@ -40,7 +41,7 @@ function ago(timestamp: string, nowSeconds: number): string {
 }
 
 export function renderStatus(status: StatusView): string {
-  const now = status.metrics?.generated_timestamp_seconds ?? Date.now() / 1000;
+  const now = status.metrics?.generated_timestamp_seconds ?? wallClockMs() / 1000;
   const toMidnight = -(ageOf(status.next_midnight, now) ?? 0);
   const pendingOld = status.pending_dates.filter((d) => d < status.date);
   const rows: Array<[string, string]> = [

@@ -14,7 +14,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from '@js-joda/core';
 import type { StageConfig } from '../config/schema.js';
 import { createS3Client } from '../s3/client.js';
-import { systemClock } from '../time/clock.js';
+import { systemClock, wallClockMs } from '../time/clock.js';
 import { checkLocalDirectory, checkLock, checkRuntime, checkState, checkTimezone } from './local-checks.js';
 import { runS3Checks } from './s3-checks.js';
 import { check, type DoctorCheck, type DoctorReport } from './types.js';
@@ -43,7 +43,7 @@ export async function runDoctor(config: StageConfig, options: DoctorOptions = {}
     await checkLocalDirectory(config),
     await checkState(config),
     // The lock's age is judged against the real clock: its mtime is real time even under --now.
-    await checkLock(config, Date.now()),
+    await checkLock(config, wallClockMs()),
     checkRuntime(options.nodeVersion),
   ];
 
@@ -59,7 +59,7 @@ export async function runDoctor(config: StageConfig, options: DoctorOptions = {}
       client,
       env,
       // Credential expiry is real time, whatever --now says.
-      nowMs: Date.now(),
+      nowMs: wallClockMs(),
       ...(options.checksumClient ? { checksumClient: options.checksumClient } : {}),
       ...(options.skipCopyProbe ? { skipCopyProbe: true } : {}),
     })),

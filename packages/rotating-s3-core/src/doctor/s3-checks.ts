@@ -27,6 +27,7 @@ import { installObjectSettings } from '../s3/object-settings.js';
 import { explainS3Failure as explainPlain, type ProbeAction } from './explain.js';
 import { objectSettingChecks, type ProbeEcho } from './object-checks.js';
 import { check, formatDuration, type DoctorCheck } from './types.js';
+import { isoOfEpochMs } from '../time/clock.js';
 
 const MIB = 1024 * 1024;
 
@@ -136,7 +137,7 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
 
   const base = `${config.prefix ? `${config.prefix}/` : ''}.rotating-s3-doctor-${randomBytes(6).toString('hex')}`;
   const key = `${base}.json`;
-  const body = JSON.stringify({ probe: 'rotating-s3 doctor', stage: config.stage, at: new Date(ctx.nowMs).toISOString() });
+  const body = JSON.stringify({ probe: 'rotating-s3 doctor', stage: config.stage, at: isoOfEpochMs(ctx.nowMs) });
   const written: string[] = [];
 
   // Write / read.

@@ -9,6 +9,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskUrlCredentials } from '../s3/endpoint-text.js';
+import { wallClockIso } from '../time/clock.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -51,7 +52,7 @@ export function createOpsLog(
   const file = eventsPath(localDir, stage);
   return {
     event(level, event, fields = {}) {
-      const line = maskUrlCredentials(`${JSON.stringify({ time: new Date().toISOString(), level, stage, event, ...fields })}\n`);
+      const line = maskUrlCredentials(`${JSON.stringify({ time: wallClockIso(), level, stage, event, ...fields })}\n`);
       if (RANK[level] >= RANK.info) {
         try {
           appendFileSync(file, line, { mode: 0o600 });

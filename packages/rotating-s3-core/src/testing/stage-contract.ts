@@ -17,6 +17,7 @@ import { countRecords } from '../records/records.js';
 import { buildMockPayload } from '../records/mock-data.js';
 import { defineStage, type StagePackage } from '../stage/define-stage.js';
 import { expectDailyObject, TIMESTAMP, type DailyObject } from './daily-object.js';
+import { isoOfEpochMs } from '../time/clock.js';
 
 /** What the contract needs of the S3 test harness (`import * as s3 from '@rotating-s3/test-harness'`). */
 export interface StageContractS3 {
@@ -77,7 +78,7 @@ export function describeStageContract(stageDir: URL | string, options: StageCont
     while (localDate(ms) === start) ms += 60_000;
     return ms;
   }
-  const iso = (ms: number) => new Date(ms).toISOString();
+  const iso = isoOfEpochMs;
 
   describe(`${name} stage: complete logging (stage contract)`, () => {
     it('rotates every fetchLimit fetches into the daily object, restarts numbering at local midnight and keeps the counts', async () => {

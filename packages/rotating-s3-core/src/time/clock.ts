@@ -40,3 +40,22 @@ export function parseInstant(iso: string): Instant {
   }
   return Instant.ofEpochMilli(ms);
 }
+
+/**
+ * The wall clock in epoch milliseconds, for what is real time whatever `--now` says: a lock file's age
+ * (its mtime is real), credential expiry, the time of an operational event. Everything that decides a
+ * day or a number takes a `Clock` instead.
+ */
+export function wallClockMs(): number {
+  return Date.now();
+}
+
+/** Epoch milliseconds as ISO-8601 UTC (`2026-11-28T19:03:11.512Z`). */
+export function isoOfEpochMs(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** `wallClockMs()` as ISO-8601 UTC, e.g. for event lines. */
+export function wallClockIso(): string {
+  return isoOfEpochMs(wallClockMs());
+}
