@@ -15,16 +15,7 @@ export type { StageConfig, StageConfigInput, PayloadLayout } from './config/sche
 export { RotatingS3Error, ConfigError, InputError, LocalIoError, S3Error } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createStageLogger } from './logger/stage-logger.js';
-export type {
-  StageLogger,
-  StageLoggerOptions,
-  LogFetchOptions,
-  LogResult,
-  FlushResult,
-  FlushOptions,
-  StageStatus,
-  UploadReport,
-} from './logger/stage-logger.js';
+export type { StageLogger, StageLoggerOptions, LogFetchOptions, LogResult, FlushResult, FlushOptions, StageStatus, UploadReport } from './logger/types.js';
 export { FETCH_ID_PATTERN } from './logger/fetch-id.js';
 export { BlockScanner, formatBlock } from './local/bookended.js';
 export type { BlockMeta, ScannedBlock, TornSegment, ScanEvent } from './local/bookended.js';

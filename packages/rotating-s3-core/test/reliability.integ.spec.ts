@@ -16,53 +16,46 @@ import { LocalIoError, createStageLogger, nodeDurableFs, type DurableFs } from '
 import { silentOpsLog } from '../src/logger/ops-log.js';
 import { startFaultProxy } from './fault-proxy.js';
 import { oracle } from './reliability-oracle.js';
-import { BIN, SettableClock, createTestStage, payload, runCli, writePayload } from './support.js';
+import { BIN, SettableClock, createTestStage, payload, runCli, writePayload, type TestStage } from './support.js';
+
+/**
+ * Hosts (each its own local directory, one in-process logger) logging `perHost` fetches each into the
+ * stage's one daily object at once, on one settable clock; returns what was acknowledged and the
+ * conditional-write conflicts the uploads survived.
+ */
+async function logFromHosts(stage: TestStage, names: string[], perHost: number, payloadOf: (host: number, i: number) => string) {
+  const hosts = names.map((h) => ({ ...stage.config, localDir: join(stage.dir, `host-${h}`) }));
+  const clock = new SettableClock('2026-11-28T15:00:00Z');
+  let conflicts = 0;
+  const acked: Array<{ id: string; number: number; date: string; writer: string }> = [];
+  await Promise.all(
+    hosts.map(async (config, h) => {
+      const logger = createStageLogger(config, {
+        clock,
+        s3Client: stage.client,
+        opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) },
+      });
+      for (let i = 0; i < perHost; i++) {
+        const r = await logger.logFetch(payloadOf(h, i), { fetchId: `host${h}-${i}` });
+        acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date, writer: `host${h}` });
+      }
+      await logger.close();
+    }),
+  );
+  return { hosts, conflicts, acked };
+}
 
 describe('reliability', () => {
   it('keeps two hosts rotating into one daily object at once exact, with gap-free upload sequences', async () => {
     const stage = await createTestStage({ fetchLimit: 2 });
-    const hosts = ['a', 'b'].map((h) => ({ ...stage.config, localDir: join(stage.dir, `host-${h}`) }));
-    const clock = new SettableClock('2026-11-28T15:00:00Z');
-    let conflicts = 0;
-    const acked: Array<{ id: string; number: number; date: string; writer: string }> = [];
-    await Promise.all(
-      hosts.map(async (config, h) => {
-        const logger = createStageLogger(config, {
-          clock,
-          s3Client: stage.client,
-          opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) },
-        });
-        for (let i = 0; i < 30; i++) {
-          const r = await logger.logFetch(payload(i), { fetchId: `host${h}-${i}` });
-          acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date, writer: `host${h}` });
-        }
-        await logger.close();
-      }),
-    );
+    const { hosts, conflicts, acked } = await logFromHosts(stage, ['a', 'b'], 30, (_h, i) => payload(i));
     await oracle(stage, 'two hosts, one daily object (conditional writes)', conflicts, acked, hosts);
   }, 120_000);
 
   it('keeps three hosts exact while their daily object crosses 5 MiB (rewrite meets server-side append)', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
-    const hosts = ['a', 'b', 'c'].map((h) => ({ ...stage.config, localDir: join(stage.dir, `host-${h}`) }));
-    const clock = new SettableClock('2026-11-28T15:00:00Z');
     const big = (h: number, i: number) => JSON.stringify({ run: i, matches: [{ match_id: `h${h}-${i}`, pad: 'x'.repeat(350_000) }] });
-    let conflicts = 0;
-    const acked: Array<{ id: string; number: number; date: string; writer: string }> = [];
-    await Promise.all(
-      hosts.map(async (config, h) => {
-        const logger = createStageLogger(config, {
-          clock,
-          s3Client: stage.client,
-          opsLog: { event: (_l, event, fields) => void (event === 'uploaded' && (conflicts += Number(fields?.['conflicts'] ?? 0))) },
-        });
-        for (let i = 0; i < 8; i++) {
-          const r = await logger.logFetch(big(h, i), { fetchId: `host${h}-${i}` });
-          acked.push({ id: r.fetch_id, number: r.fetch_number, date: r.date, writer: `host${h}` });
-        }
-        await logger.close();
-      }),
-    );
+    const { hosts, conflicts, acked } = await logFromHosts(stage, ['a', 'b', 'c'], 8, big);
     const day = await stage.readDaily('2026-11-28');
     expect(JSON.stringify(day).length).toBeGreaterThan(7 * 1024 * 1024);
     await oracle(stage, 'three hosts across the 5 MiB crossing', conflicts, acked, hosts);

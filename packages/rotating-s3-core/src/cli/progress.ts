@@ -6,7 +6,7 @@
  * for one-line errors. `ROTATING_S3_PROGRESS=0` turns bars off, `=1` forces them on a terminal in CI.
  */
 import { createRequire } from 'node:module';
-import type { StageLogger } from '../logger/stage-logger.js';
+import type { StageLogger } from '../logger/types.js';
 
 export interface Progress {
   /** Sets the number of items done so far. */

@@ -4,7 +4,7 @@
  */
 import type { DoctorCheck, DoctorReport } from '../doctor/types.js';
 import { formatDuration } from '../doctor/types.js';
-import type { StageStatus } from '../logger/stage-logger.js';
+import type { StageStatus } from '../logger/types.js';
 import type { StageMetrics } from '../metrics/metrics.js';
 import type { S3Status } from './s3-status.js';
 import { wallClockMs } from '../time/clock.js';

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { RotatingS3Error } from '../errors.js';
-import type { LogResult } from '../logger/stage-logger.js';
+import type { LogResult } from '../logger/types.js';
 import { runWithPayloadFile, type PayloadRunOptions } from './payload-file.js';
 import { parseInstant } from '../time/clock.js';
 import { systemTimers, type TimerHandle, type Timers } from '../time/timers.js';

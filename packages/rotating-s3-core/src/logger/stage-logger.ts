@@ -52,18 +52,6 @@ import { adoptBlock, planFetch, planRotation, raiseCounter } from './plan.js';
 import { describeStatus } from './status.js';
 import { uploadErrorInfo } from './upload-error.js';
 
-export type {
-  StageLoggerOptions,
-  LogFetchOptions,
-  UploadReport,
-  UploadErrorInfo,
-  LogResult,
-  FlushResult,
-  FlushOptions,
-  StageStatus,
-  StageLogger,
-} from './types.js';
-
 export function createStageLogger(config: StageConfig, options: StageLoggerOptions = {}): StageLogger {
   return new DefaultStageLogger(config, options);
 }

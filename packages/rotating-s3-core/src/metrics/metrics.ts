@@ -12,7 +12,7 @@
 import type { Instant } from '@js-joda/core';
 import type { StageConfig } from '../config/schema.js';
 import { readState, statePath } from '../local/state.js';
-import type { StageStatus } from '../logger/stage-logger.js';
+import type { StageStatus } from '../logger/types.js';
 import { LocalDate, resolveZone, startOfDay } from '../time/zone.js';
 import { tallyEvents, type TallyOptions } from './events-tally.js';
 

@@ -3,7 +3,7 @@
  * `--metrics-file` or `ROTATING_S3_METRICS_FILE` is set (library users call it after `logFetch`/`flush`).
  */
 import type { Clock } from '@js-joda/core';
-import type { StageLogger } from '../logger/stage-logger.js';
+import type { StageLogger } from '../logger/types.js';
 import { collectStageMetrics, type StageMetrics } from './metrics.js';
 import { METRICS_FILE_ENV, writeMetricsFile } from './prometheus.js';
 

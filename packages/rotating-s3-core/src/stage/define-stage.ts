@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../config/load.js';
 import type { StageConfig, StageConfigInput } from '../config/schema.js';
 import { createDelegate, type Delegate } from '../delegate/delegate.js';
-import { createStageLogger, type StageLogger, type StageLoggerOptions } from '../logger/stage-logger.js';
+import { createStageLogger } from '../logger/stage-logger.js';
+import type { StageLogger, StageLoggerOptions } from '../logger/types.js';
 
 export interface StagePackage {
   /** The stage's generated config (`stage.config.json`), before environment overrides. */
