@@ -6,8 +6,8 @@
  * - writeAtomic: temp file → fsync → rename → fsync directory. A crash leaves the old or the new file.
  */
 import { constants, fdatasyncSync, writeSync } from 'node:fs';
-import { mkdir, open, truncate as fsTruncate } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, stat, truncate as fsTruncate } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { loadWriteFileAtomic } from '../runtime/lazy-packages.js';
 
 /** An open file that appends durably: each `append` resolves after write + fdatasync. */
@@ -115,6 +115,35 @@ export const nodeDurableFs: DurableFs = {
     }
   },
   async ensureDir(path) {
-    await mkdir(path, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(path, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      // A recursive mkdir reports ENOENT when a missing parent cannot be created (a read-only mount, say):
+      // create the missing levels one at a time, so the error names the real cause (EROFS, EACCES).
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      throw (await firstMkdirError(path)) ?? error;
+    }
   },
 };
+
+/** Creates the missing directories of `path` from the top one by one; the first error, if any. */
+async function firstMkdirError(path: string): Promise<NodeJS.ErrnoException | undefined> {
+  const missing: string[] = [];
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    try {
+      await stat(dir);
+      break;
+    } catch {
+      missing.unshift(dir);
+      if (dirname(dir) === dir) break;
+    }
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return error as NodeJS.ErrnoException;
+    }
+  }
+  return undefined;
+}
