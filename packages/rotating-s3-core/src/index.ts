@@ -57,7 +57,7 @@ export type {
 export { ConsumerError } from './consumer/errors.js';
 export type { ConsumerErrorCode } from './consumer/errors.js';
 export { consumerStatePath, CONSUMER_NAME_PATTERN } from './consumer/state.js';
-export { contentHashOf, recordIdOf } from './consumer/record-id.js';
+export { contentHashOf, recordIdOf } from './records/record-id.js';
 export { runWithPayloadFile } from './delegate/payload-file.js';
 export type { PayloadRunOptions, PayloadRunResult } from './delegate/payload-file.js';
 export { createDelegate, DelegateError } from './delegate/delegate.js';

@@ -35,7 +35,7 @@ import { consumerCrashPoint } from './crash-point.js';
 import { ConsumerError } from './errors.js';
 import { localLogPath, readLocalFetches, unreadable } from './local-reader.js';
 import { DigestSet, digestOf } from './digest-set.js';
-import { recordIdOf, recordTimestampOf } from './record-id.js';
+import { recordIdOf, recordTimestampOf } from '../records/record-id.js';
 import type { ObjectReadOutcome } from './s3-reader.js';
 import {
   assertConsumerName,

@@ -3,6 +3,8 @@
  * records sit at the stage's `recordsPath` and carry its `recordIdField`, so counting, record ids and
  * dedup are exercised exactly as with real data.
  */
+import { pointerTokens } from './json-text.js';
+
 export interface MockPayloadOptions {
   /** JSON Pointer of the records array (SPEC §8 `recordsPath`). `""` makes the payload the array itself. */
   recordsPath: string;
@@ -30,10 +32,7 @@ export function buildMockPayload(options: MockPayloadOptions): Record<string, un
   }));
   if (options.recordsPath === '') return records;
   // Build the nesting the pointer names: "/data/matches" → { data: { matches: [...] } }.
-  const tokens = options.recordsPath
-    .slice(1)
-    .split('/')
-    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = pointerTokens(options.recordsPath);
   const root: Record<string, unknown> = { source: 'mock', generated_for: type };
   let node = root;
   tokens.forEach((token, i) => {

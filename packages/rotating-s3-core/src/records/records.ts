@@ -5,21 +5,25 @@
  * - it is any other value: that value is the payload's one record (a single-object payload with `""`).
  */
 import { InputError } from '../errors.js';
-import { JsonTextError, MAX_PAYLOAD_DEPTH, checkJson, compactJson, elementRanges, pointerRange, skipSpace, type JsonRange } from './json-text.js';
+import {
+  JsonTextError,
+  MAX_PAYLOAD_DEPTH,
+  checkJson,
+  compactJson,
+  elementRanges,
+  pointerRange,
+  pointerTokens,
+  skipSpace,
+  type JsonRange,
+} from './json-text.js';
 
 /** A fetch's payload: only JSON objects and arrays are accepted (SPEC §6). */
 export type Payload = Record<string, unknown> | unknown[];
 
-function unescapeToken(token: string): string {
-  return token.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
 /** Resolves a JSON Pointer; `undefined` when any step is missing. */
 export function resolvePointer(document: unknown, pointer: string): unknown {
-  if (pointer === '') return document;
   let current: unknown = document;
-  for (const raw of pointer.slice(1).split('/')) {
-    const token = unescapeToken(raw);
+  for (const token of pointerTokens(pointer)) {
     if (Array.isArray(current)) {
       if (!/^(0|[1-9]\d*)$/.test(token)) return undefined;
       current = current[Number(token)];

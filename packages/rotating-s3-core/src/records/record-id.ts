@@ -4,11 +4,11 @@
  * value) or a number (its token exactly as written, so 9007199254740993 and 9007199254740992 differ),
  * else a hash of the record's text with the whitespace between tokens removed, so the same record reads the
  * same from the local file (pretty or compact) and from S3. Duplicate suppression stores a short digest of
- * the id (digest-set.ts), which keeps the processed-ID file small whatever the ids look like.
+ * the id (consumer/digest-set.ts), which keeps the processed-ID file small whatever the ids look like.
  * Nothing here recurses: any depth is fine.
  */
 import { hash } from 'node:crypto';
-import { compactJson, decodeString, memberRanges, skipSpace, type JsonRange } from '../records/json-text.js';
+import { compactJson, decodeString, memberRanges, skipSpace, type JsonRange } from './json-text.js';
 
 /** Prefix of ids computed from the record's content, e.g. `sha256:3f1a…` (32 hex digits, 128 bits). */
 export const CONTENT_HASH_PREFIX = 'sha256:';
