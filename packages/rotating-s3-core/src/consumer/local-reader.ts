@@ -1,20 +1,17 @@
 /**
- * The fetches still in the stage's local bookended file (SPEC §3), streamed block by block: one reused read
- * buffer and one reused block buffer (local/bookended.ts), so memory is bounded by the largest block
- * and a 1 GB file is read in well under 150 MB of RSS (bench/consumer-local-rss.mjs).
+ * The fetches still in the stage's local bookended file (SPEC §3), streamed block by block by the writer's
+ * own reader (local/log-file.ts `scanLog`: one reused read buffer and one reused block buffer), so memory
+ * is bounded by the largest block and a 1 GB file is read in well under 150 MB of RSS
+ * (bench/consumer-local-rss.mjs).
  * The consumer only reads: it never takes the writer's lock, so a block being appended or a file being
  * trimmed while it reads shows up as a torn segment, which is skipped and reported (the fetch is read by
  * the next run, from the file or from its daily object).
  */
-import { open } from 'node:fs/promises';
-import { logFilePaths } from '../local/log-file.js';
+import { logFilePaths, scanLog } from '../local/log-file.js';
 import { JsonTextError } from '../records/json-text.js';
 import { recordsOfPayload } from '../records/records.js';
-import { BlockScanner, type ScanEvent, type TornSegment } from '../local/bookended.js';
+import type { TornSegment } from '../local/bookended.js';
 import type { ConsumerWarning } from './types.js';
-
-/** Bytes read from the file at a time. */
-const READ_SIZE = 256 * 1024;
 
 export interface LocalFetch {
   fetchId: string;
@@ -38,7 +35,7 @@ export function localLogPath(localDir: string, stage: string): string {
  * Consume a fetch's records before asking for the next event: they are read from a reused buffer.
  */
 export async function* readLocalFetches(path: string, recordsPath: string): AsyncGenerator<LocalReadEvent> {
-  for await (const event of scanLocalFile(path)) {
+  for await (const event of scanLog(path)) {
     if (event.kind === 'torn') {
       yield { kind: 'warning', warning: tornWarning(path, event.segment) };
       continue;
@@ -65,30 +62,6 @@ export function unreadable(path: string, block: { fetchId: string; start: number
     code: 'unreadable_local_fetch',
     message: `fetch ${block.fetchId} in ${path} (bytes ${block.start}-${block.end}) has a payload that is not valid JSON (${detail.split('\n')[0]}); skipped, not marked processed — see docs/troubleshooting.md`,
   };
-}
-
-/** Scan events of the whole file; nothing when it does not exist (a consumer on another host). */
-async function* scanLocalFile(path: string): AsyncGenerator<ScanEvent> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  try {
-    const scanner = new BlockScanner();
-    const chunk = Buffer.allocUnsafe(READ_SIZE);
-    for (let position = 0; ;) {
-      const { bytesRead } = await handle.read(chunk, 0, READ_SIZE, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      yield* scanner.push(chunk.subarray(0, bytesRead));
-    }
-    yield* scanner.end();
-  } finally {
-    await handle.close();
-  }
 }
 
 function tornWarning(path: string, segment: TornSegment): ConsumerWarning {

@@ -9,7 +9,7 @@
  * - uploaded blocks are removed by an atomic rewrite that keeps every other byte range, in order.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlockScanner, type ScanEvent, type ScannedBlock, type TornSegment } from './bookended.js';
 import type { DurableFs } from './durable-fs.js';
@@ -36,22 +36,42 @@ export async function fileIdentity(path: string): Promise<{ size: number; ino: n
   }
 }
 
+/** Bytes read from the file at a time (one buffer, reused for the whole scan). */
+const READ_SIZE = 1 << 20;
+
 /**
- * Streams the scan events of `path` from byte `from` (a block boundary); memory bounded by one block.
+ * Streams the scan events of `path` from byte `from` (a block boundary); nothing when it does not exist.
+ * Memory is bounded by one block: one reused read buffer and the scanner's reused block buffer, so the
+ * writer's reconcile and the consumer (consumer/local-reader.ts) read a 1 GB file in the same small RSS.
  * A block's `payload` is a view that the next event overwrites: copy it to keep it.
  */
 export async function* scanLog(path: string, from = 0): AsyncGenerator<ScanEvent> {
-  const scanner = new BlockScanner(from);
-  let stream;
+  let handle: FileHandle;
   try {
-    stream = createReadStream(path, { start: from, highWaterMark: 1 << 20 });
-    for await (const chunk of stream) yield* scanner.push(chunk as Buffer);
+    handle = await open(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    if ((error as NodeJS.ErrnoException).syscall === undefined && !('errno' in (error as object))) throw error;
     throw unreadableLocalFile('the local file', path, error);
   }
-  yield* scanner.end();
+  try {
+    const scanner = new BlockScanner(from);
+    const chunk = Buffer.allocUnsafe(READ_SIZE);
+    for (let position = from; ;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(chunk, 0, READ_SIZE, position));
+      } catch (error) {
+        throw unreadableLocalFile('the local file', path, error);
+      }
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      // The scanner is done with `chunk` once its generator is: the next read may overwrite it.
+      yield* scanner.push(chunk.subarray(0, bytesRead));
+    }
+    yield* scanner.end();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** All valid blocks and torn segments of `path` from `from`. */
