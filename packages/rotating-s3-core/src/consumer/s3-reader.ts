@@ -1,6 +1,6 @@
 /**
  * Reads the fetches of one daily object that come after a consumer's cursor, streaming (memory bounded by
- * the largest fetch, see daily-object-scanner.ts). A run's cost grows with the NEW data:
+ * the largest fetch, see s3/daily-object-scanner.ts). A run's cost grows with the NEW data:
  *
  * - unchanged object: `GET` with `If-None-Match: <etag>` → 304, no body;
  * - grown object: `GET Range: bytes=<offset - tail>-` → the last `tail_length` bytes before the cursor are
@@ -19,8 +19,8 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { dailyObjectKey } from '../s3/daily-object.js';
 import { httpStatusOf, isNotFound, toS3Error } from '../s3/errors.js';
-import { DailyObjectScanner, DailyObjectShapeError, type DailyObjectEvent } from './daily-object-scanner.js';
-import { checkJson, memberRanges } from '../records/json-text.js';
+import { DailyObjectScanner } from '../s3/daily-object-scanner.js';
+import { DailyObjectReader, isDailyObjectProblem } from '../s3/daily-object-read.js';
 import type { ObjectCursor } from './state.js';
 
 /** Bytes before the cursor re-read and compared on an incremental read. */
@@ -62,8 +62,6 @@ export interface ReadObjectInput {
 
 /** The incremental read is not proven: read the object in full. */
 class FallBack extends Error {}
-/** A fetch or upload that is not in the SPEC §4 shape. */
-class FetchShapeError extends Error {}
 
 /** A daily object as listed: its date and the ETag of its current version. */
 export interface ListedDailyObject {
@@ -169,8 +167,7 @@ async function* readTail(input: ReadObjectInput, cursor: ObjectCursor): AsyncGen
     const problem = reader.verifyTotals();
     if (problem) throw new FallBack(problem);
   } catch (error) {
-    if (error instanceof FallBack || error instanceof DailyObjectShapeError || error instanceof FetchShapeError)
-      return { kind: 'fallback', reason: error.message, bytes };
+    if (error instanceof FallBack || isDailyObjectProblem(error)) return { kind: 'fallback', reason: error.message, bytes };
     throw toS3Error(error, 'GetObject', input.bucket, input.key);
   } finally {
     // Also when the consumer stops early (its handler failed): release the connection.
@@ -201,7 +198,7 @@ async function* readFull(input: ReadObjectInput): AsyncGenerator<ObjectReadEvent
     yield* reader.end();
     problem = reader.verifyTotals();
   } catch (error) {
-    if (!(error instanceof DailyObjectShapeError || error instanceof FetchShapeError)) throw toS3Error(error, 'GetObject', input.bucket, input.key);
+    if (!isDailyObjectProblem(error)) throw toS3Error(error, 'GetObject', input.bucket, input.key);
     problem = error.message;
   } finally {
     body.destroy();
@@ -216,15 +213,10 @@ function emptyCursor(date: string, etag: string): ObjectCursor {
   return { date, etag, offset: 0, uploads: 0, fetches: 0, records: 0, tail_sha256: sha256(Buffer.alloc(0)), tail_length: 0 };
 }
 
-/** Turns scanner events into fetches and cursors, checking the SPEC §4 shape on the way. */
+/** Turns scanner events into fetches and cursors; the shape and totals are checked by s3/daily-object-read.ts. */
 class ObjectEventReader {
   cursor: ObjectCursor | undefined;
-  private uploads: number;
-  private fetches: number;
-  private records: number;
-  private sequence: number | undefined;
-  private recordsInUpload = 0;
-  private metadata: Buffer | undefined;
+  private readonly reader: DailyObjectReader;
   /** The last bytes before the current chunk, for the cursor's tail hash. */
   private recent: Buffer = Buffer.alloc(0);
   private chunkStart: number;
@@ -236,9 +228,7 @@ class ObjectEventReader {
     private readonly scanner: DailyObjectScanner,
   ) {
     this.cursor = start === undefined ? undefined : { ...start, etag };
-    this.uploads = start?.uploads ?? 0;
-    this.fetches = start?.fetches ?? 0;
-    this.records = start?.records ?? 0;
+    this.reader = new DailyObjectReader(date, start);
     this.chunkStart = start?.offset ?? 0;
   }
 
@@ -248,85 +238,36 @@ class ObjectEventReader {
   }
 
   *push(chunk: Buffer): Generator<ObjectReadEvent> {
-    const events = this.scanner.push(chunk);
-    for (const event of events) yield* this.onEvent(event, chunk);
+    for (const event of this.scanner.push(chunk)) yield* this.onEvent(this.reader.accept(event), chunk);
     this.chunkStart += chunk.length;
     this.recent =
       chunk.length >= CURSOR_TAIL_BYTES ? Buffer.from(chunk.subarray(-CURSOR_TAIL_BYTES)) : Buffer.concat([this.recent, chunk]).subarray(-CURSOR_TAIL_BYTES);
   }
 
   *end(): Generator<ObjectReadEvent> {
-    for (const event of this.scanner.end()) yield* this.onEvent(event, Buffer.alloc(0));
+    for (const event of this.scanner.end()) yield* this.onEvent(this.reader.accept(event), Buffer.alloc(0));
   }
 
   /** Checks `daily_metadata` against what was read; returns the problem, if any. */
   verifyTotals(): string | undefined {
-    if (this.metadata === undefined) return '"daily_metadata" is missing after the uploads';
-    let meta: Record<string, unknown>;
     try {
-      meta = JSON.parse(this.metadata.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return '"daily_metadata" is not valid JSON';
+      this.reader.checkedMetadata();
+      return undefined;
+    } catch (error) {
+      if (isDailyObjectProblem(error)) return error.message;
+      throw error;
     }
-    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return '"daily_metadata" is not a JSON object';
-    if (meta['date'] !== this.date) return `daily_metadata.date is ${JSON.stringify(meta['date'])}, expected "${this.date}"`;
-    if (meta['total_uploads_today'] !== this.uploads)
-      return `daily_metadata.total_uploads_today is ${JSON.stringify(meta['total_uploads_today'])}, but ${this.uploads} uploads were counted`;
-    if (meta['total_records_today'] !== this.records)
-      return `daily_metadata.total_records_today is ${JSON.stringify(meta['total_records_today'])}, but the uploads' records_in_upload add up to ${this.records}`;
-    if (meta['total_fetches_today'] !== undefined && meta['total_fetches_today'] !== this.fetches) {
-      return `daily_metadata.total_fetches_today is ${JSON.stringify(meta['total_fetches_today'])}, but ${this.fetches} fetches were counted`;
-    }
-    return undefined;
   }
 
-  private *onEvent(event: DailyObjectEvent, chunk: Buffer): Generator<ObjectReadEvent> {
-    switch (event.kind) {
-      case 'upload-start':
-        this.sequence = undefined;
-        this.recordsInUpload = Number.NaN;
-        return;
-      case 'upload-field': {
-        const value = parseSmall(event.raw);
-        if (event.key === 'upload_sequence') {
-          if (value !== event.index + 1)
-            throw new FetchShapeError(`uploads[${event.index}].upload_sequence is ${JSON.stringify(value)}, expected ${event.index + 1}`);
-          this.sequence = value;
-        } else if (event.key === 'records_in_upload') {
-          if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-            throw new FetchShapeError(`uploads[${event.index}].records_in_upload is ${JSON.stringify(value)}, not a count`);
-          this.recordsInUpload = value;
-        }
-        return;
-      }
-      case 'fetch':
-        yield { kind: 'fetch', fetch: parseFetch(event.raw, event.uploadIndex, event.fetchIndex, event.uploadIndex + 1) };
-        this.fetches++;
-        return;
-      case 'upload-end': {
-        if (this.sequence === undefined) throw new FetchShapeError(`uploads[${event.index}] has no upload_sequence`);
-        if (Number.isNaN(this.recordsInUpload)) throw new FetchShapeError(`uploads[${event.index}] has no records_in_upload`);
-        this.uploads = event.index + 1;
-        this.records += this.recordsInUpload;
-        const tail = this.tailBefore(event.end, chunk);
-        this.cursor = {
-          date: this.date,
-          etag: this.etag,
-          offset: event.end,
-          uploads: this.uploads,
-          fetches: this.fetches,
-          records: this.records,
-          tail_sha256: sha256(tail),
-          tail_length: tail.length,
-        };
-        yield { kind: 'cursor', cursor: this.cursor };
-        return;
-      }
-      case 'metadata':
-        this.metadata = event.raw;
-        return;
-      case 'end':
-        return;
+  private *onEvent(event: ReturnType<DailyObjectReader['accept']>, chunk: Buffer): Generator<ObjectReadEvent> {
+    if (event?.kind === 'fetch') {
+      const { fetch_id, fetch_number, timestamp, records, data } = event.fetch;
+      yield { kind: 'fetch', fetch: { fetchId: fetch_id, fetchNumber: fetch_number, timestamp, records, data, uploadSequence: event.uploadIndex + 1 } };
+    } else if (event?.kind === 'upload') {
+      const tail = this.tailBefore(event.end, chunk);
+      const { uploads, fetches, records } = this.reader.counts;
+      this.cursor = { date: this.date, etag: this.etag, offset: event.end, uploads, fetches, records, tail_sha256: sha256(tail), tail_length: tail.length };
+      yield { kind: 'cursor', cursor: this.cursor };
     }
   }
 
@@ -337,37 +278,6 @@ class ObjectEventReader {
     if (upTo.length >= CURSOR_TAIL_BYTES) return Buffer.from(upTo.subarray(-CURSOR_TAIL_BYTES));
     return Buffer.concat([this.recent, upTo]).subarray(-CURSOR_TAIL_BYTES);
   }
-}
-
-function parseSmall(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseFetch(raw: Buffer, uploadIndex: number, fetchIndex: number, uploadSequence: number): S3Fetch {
-  const where = `uploads[${uploadIndex}].fetch_data[${fetchIndex}]`;
-  // The payload stays raw text (records/json-text.ts): only the fetch's own small fields are parsed.
-  try {
-    checkJson(raw);
-  } catch {
-    throw new FetchShapeError(`${where} is not valid JSON`);
-  }
-  if (raw[0] !== 0x7b) throw new FetchShapeError(`${where} is not a JSON object`);
-  const f: Record<string, unknown> = {};
-  let data: Buffer | undefined;
-  for (const { name, value } of memberRanges(raw, 0)) {
-    if (name === 'data') data = raw.subarray(value[0], value[1]);
-    else if (name === 'fetch_id' || name === 'fetch_number' || name === 'timestamp' || name === 'records')
-      f[name] = JSON.parse(raw.toString('utf8', value[0], value[1])) as unknown;
-  }
-  if (typeof f['fetch_id'] !== 'string' || f['fetch_id'] === '') throw new FetchShapeError(`${where}.fetch_id is missing`);
-  if (typeof f['fetch_number'] !== 'number' || !Number.isInteger(f['fetch_number'])) throw new FetchShapeError(`${where}.fetch_number is not a whole number`);
-  if (typeof f['timestamp'] !== 'string') throw new FetchShapeError(`${where}.timestamp is not a string`);
-  const records = typeof f['records'] === 'number' ? f['records'] : 0;
-  return { fetchId: f['fetch_id'], fetchNumber: f['fetch_number'], timestamp: f['timestamp'], records, data, uploadSequence };
 }
 
 function sha256(bytes: Buffer): string {

@@ -26,8 +26,6 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
   type S3Client,
@@ -36,18 +34,10 @@ import { S3Error } from '../errors.js';
 import type { DurableFs } from '../local/durable-fs.js';
 import { systemClock } from '../time/clock.js';
 import { copySource, createCapabilityCache, newProbeKey, probeConditionalPut, probeMultipart, type Capabilities } from './capabilities.js';
-import {
-  METADATA_MARKER,
-  fetchIdDigest,
-  knownFetchDigests,
-  serializeAppendedTail,
-  uploadIdOf,
-  type DailyMetadata,
-  type UploadBatch,
-  type UploadEntry,
-} from './daily-object.js';
+import { headDailyObject, readDailyTail, type Found } from './daily-tail.js';
+import { fetchIdDigest, knownFetchDigests, serializeAppendedTail, uploadIdOf, type DailyMetadata, type UploadBatch, type UploadEntry } from './daily-object.js';
 import { readDailyObjectWithEtag, rewriteOnce, type AppendOutcome, type DailyObjectStore } from './daily-store.js';
-import { httpStatusOf, isConditionFailure, isNotFound, toS3Error } from './errors.js';
+import { httpStatusOf, isConditionFailure, toS3Error } from './errors.js';
 import { acquireLease, type Lease } from './lease.js';
 import { Raced, retryOnConflict } from './retry.js';
 
@@ -79,11 +69,6 @@ export interface AppendStoreOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Epoch milliseconds (lease expiry, probe ages, cache age). Default: the system clock. */
   now?: () => number;
-}
-
-interface Found {
-  size: number;
-  etag: string;
 }
 
 export function createAppendStore(options: AppendStoreOptions): DailyObjectStore {
@@ -129,15 +114,7 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
     return multipart;
   }
 
-  async function head(key: string): Promise<Found | undefined> {
-    try {
-      const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { size: h.ContentLength ?? 0, etag: h.ETag ?? '' };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw toS3Error(error, 'HeadObject', bucket, key);
-    }
-  }
+  const head = (key: string): Promise<Found | undefined> => headDailyObject(client, bucket, key);
 
   async function underLease<T>(key: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
     const lease = await acquireLease(`${key}.lease`, { client, bucket, now });
@@ -276,45 +253,4 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
       );
     },
   };
-}
-
-/**
- * Reads only the end of a daily object: where its metadata starts (the append point) and the metadata
- * itself, so totals are known without downloading the object. `found` pins the read to a known version.
- */
-export async function readDailyTail(
-  client: S3Client,
-  bucket: string,
-  key: string,
-  found: Found,
-  tailBytes = 64 * 1024,
-): Promise<{ markerAt: number; metadata: DailyMetadata }> {
-  for (let span = tailBytes; ; span *= 8) {
-    const start = Math.max(0, found.size - span);
-    let bytes: Buffer;
-    try {
-      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${found.size - 1}`, IfMatch: found.etag }));
-      bytes = Buffer.from(await r.Body!.transformToByteArray());
-    } catch (error) {
-      if (isConditionFailure(error)) throw error;
-      throw toS3Error(error, 'GetObject (tail)', bucket, key);
-    }
-    const at = bytes.lastIndexOf(METADATA_MARKER);
-    if (at >= 0) {
-      try {
-        return {
-          markerAt: start + at,
-          metadata: JSON.parse(bytes.subarray(at + METADATA_MARKER.length, bytes.lastIndexOf('}')).toString('utf8')) as DailyMetadata,
-        };
-      } catch {
-        // The marker text can occur inside a payload string: keep widening until the real one is in view.
-      }
-    }
-    if (start === 0) {
-      throw new S3Error(
-        'E_S3_CORRUPT_OBJECT',
-        `daily object s3://${bucket}/${key} does not end with the rotating-s3 metadata; move it aside and run flush again — nothing was overwritten`,
-      );
-    }
-  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JsonText } from '../records/json-text.js';
-import { applyUpload, dailyObjectKey, parseDailyObject, serializeDailyObject, validateDailyObject, type DailyObject, type FetchEntry } from './daily-object.js';
+import { applyUpload, dailyObjectKey, serializeDailyObject, validateDailyObject, type DailyObject, type FetchEntry } from './daily-object.js';
+import { decodeDailyObject } from './daily-object-read.js';
 
 const fetch = (n: number, records = 2): FetchEntry => ({
   fetch_id: `f${n}`,
@@ -70,13 +71,17 @@ describe('daily object text', () => {
     const batch = { stage: 'merge', timezone: 'UTC', date: '2026-11-28', uploadTimestamp: '2026-11-28T10:00:00.000-05:00', fetches: [fetch] };
     const text = serializeDailyObject(applyUpload(undefined, batch).object);
     expect(text).toContain(`"records":1,"data":${data}}`);
-    const parsed = parseDailyObject(Buffer.from(text)) as DailyObject;
+    const parsed = (decodeDailyObject(Buffer.from(text), '2026-11-28') as { object: DailyObject }).object;
     expect(validateDailyObject(parsed, '2026-11-28')).toBeUndefined();
     expect(serializeDailyObject(parsed)).toBe(text);
     // Whitespace inside a payload (another writer's layout) is dropped; every token stays.
-    expect(parseDailyObject(Buffer.from(text.replace(data, data.replace(/,/g, ' , ')))) as DailyObject).toMatchObject({
-      uploads: [{ fetch_data: [{ data: { text: data } }] }],
+    expect(decodeDailyObject(Buffer.from(text.replace(data, data.replace(/,/g, ' , '))), '2026-11-28')).toMatchObject({
+      object: { uploads: [{ fetch_data: [{ data: { text: data } }] }] },
     });
-    expect(parseDailyObject(Buffer.from('{"uploads":[1,'))).toBeUndefined();
+    expect(decodeDailyObject(Buffer.from('{"uploads":[1,'), '2026-11-28')).toEqual({ problem: 'uploads[0] is not a JSON object at byte 12' });
+    expect(decodeDailyObject(Buffer.from('{"uploads":[{"upload_sequence":1,"records_in_upload":0,"fetch_data":[]}'), '2026-11-28')).toMatchObject({
+      problem: expect.stringMatching(/cut short/),
+    });
+    expect(decodeDailyObject(Buffer.from(text), '2026-11-29')).toEqual({ problem: 'daily_metadata.date is "2026-11-28", expected "2026-11-29"' });
   });
 });

@@ -9,7 +9,8 @@
  *   ],
  *   "daily_metadata":{...}}
  *
- * Invariants, checked by `validateDailyObject` and kept by `applyUpload`:
+ * Invariants, checked by `validateDailyObject` (JavaScript values) and daily-object-read.ts (bytes), and
+ * kept by `applyUpload`:
  * - `daily_metadata` totals equal the sums over `uploads`;
  * - `upload_sequence` is 1, 2, 3 … with no gap or repeat;
  * - every `fetch_id` appears once; a fetch already present is never appended again, and an upload whose
@@ -22,11 +23,11 @@
  *   an append can copy them server-side (s3/append-store.ts) and readers can resume at a byte offset.
  * - `fetch_data[].data` is the payload's JSON text exactly as logged, compact (records/json-text.ts): it is
  *   held as a `JsonText` and inserted verbatim, never parsed and re-serialised, also when a later upload
- *   rewrites the object (`parseDailyObject` keeps every earlier fetch's text), so numbers such as
+ *   rewrites the object (`decodeDailyObject` keeps every earlier fetch's text), so numbers such as
  *   9007199254740993 or 1e400 and escapes such as \u00e9 stay as written.
  */
 import { createHash } from 'node:crypto';
-import { JsonText, JsonTextError, checkJson, compactJson, elementRanges, memberRanges, skipSpace } from '../records/json-text.js';
+import { JsonText } from '../records/json-text.js';
 
 export interface FetchEntry {
   fetch_id: string;
@@ -100,14 +101,36 @@ export function validateDailyObject(value: unknown, date: string): string | unde
   if (meta === null || typeof meta !== 'object') return '"daily_metadata" is missing';
   if (meta.date !== date) return `daily_metadata.date is ${JSON.stringify(meta.date)}, expected "${date}"`;
   let records = 0;
+  let fetches = 0;
   for (const [i, upload] of obj.uploads.entries()) {
     if (upload?.upload_sequence !== i + 1) return `uploads[${i}].upload_sequence is ${upload?.upload_sequence}, expected ${i + 1}`;
     if (!Array.isArray(upload.fetch_data)) return `uploads[${i}].fetch_data is not an array`;
     records += upload.records_in_upload;
+    fetches += upload.fetch_data.length;
   }
-  if (meta.total_uploads_today !== obj.uploads.length) return 'daily_metadata.total_uploads_today does not equal the number of uploads';
-  if (meta.total_records_today !== records) return 'daily_metadata.total_records_today does not equal the sum of records_in_upload';
+  return checkTotals(meta, date, { uploads: obj.uploads.length, records, fetches });
+}
+
+/**
+ * Checks `daily_metadata` against what the uploads hold (counted by the caller): its date and totals.
+ * `total_fetches_today` may be absent (objects of older versions). Returns the first problem.
+ */
+export function checkTotals(meta: unknown, date: string, counted: { uploads: number; records: number; fetches: number }): string | undefined {
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return '"daily_metadata" is not a JSON object';
+  const m = meta as Record<string, unknown>;
+  if (m['date'] !== date) return `daily_metadata.date is ${JSON.stringify(m['date'])}, expected "${date}"`;
+  if (m['total_uploads_today'] !== counted.uploads)
+    return `daily_metadata.total_uploads_today is ${JSON.stringify(m['total_uploads_today'])}, but ${counted.uploads} uploads were counted`;
+  if (m['total_records_today'] !== counted.records)
+    return `daily_metadata.total_records_today is ${JSON.stringify(m['total_records_today'])}, but the uploads' records_in_upload add up to ${counted.records}`;
+  if (m['total_fetches_today'] !== undefined && m['total_fetches_today'] !== counted.fetches)
+    return `daily_metadata.total_fetches_today is ${JSON.stringify(m['total_fetches_today'])}, but ${counted.fetches} fetches were counted`;
   return undefined;
+}
+
+/** Fetches of the day: the metadata's total, or the sum over the uploads for objects of older versions. */
+export function fetchesToday(obj: DailyObject): number {
+  return obj.daily_metadata.total_fetches_today ?? obj.uploads.reduce((sum, u) => sum + u.fetches_in_upload, 0);
 }
 
 export interface UploadBatch {
@@ -181,7 +204,7 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
       ...meta,
       total_uploads_today: meta.total_uploads_today + 1,
       total_records_today: meta.total_records_today + records,
-      total_fetches_today: (meta.total_fetches_today ?? sumFetches(base)) + fresh.length,
+      total_fetches_today: fetchesToday(base) + fresh.length,
       first_upload_today: base.uploads.length === 0 ? batch.uploadTimestamp : meta.first_upload_today,
       last_upload: batch.uploadTimestamp,
       upload_ids: [...(meta.upload_ids ?? base.uploads.map((u) => u.upload_id)), uploadId],
@@ -192,10 +215,6 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
     },
   };
   return { object, upload, alreadyPresent, uploadSequence: upload.upload_sequence };
-}
-
-function sumFetches(obj: DailyObject): number {
-  return obj.uploads.reduce((sum, u) => sum + u.fetches_in_upload, 0);
 }
 
 /** The marker between the last upload line and the metadata; its offset is the append point. */
@@ -225,65 +244,4 @@ function serializeUpload(upload: UploadEntry): string {
     data === undefined ? JSON.stringify(rest) : withRawMember(JSON.stringify(rest), 'data', data instanceof JsonText ? data.text : JSON.stringify(data)),
   );
   return withRawMember(JSON.stringify(fields), 'fetch_data', `[${fetches.join(',')}]`);
-}
-
-/**
- * Parses a daily object without a JSON.parse round trip of the payloads: every `fetch_data[].data` becomes a
- * `JsonText` of its exact text (compact), every other value is parsed as usual (they are the writer's own
- * small fields). Nothing recurses, whatever the payloads' depth. Returns the reason when `bytes` are not
- * valid JSON or not shaped like a daily object; `validateDailyObject` checks the invariants after this.
- */
-export function parseDailyObject(bytes: Buffer): unknown {
-  try {
-    checkJson(bytes);
-  } catch (error) {
-    if (error instanceof JsonTextError) return undefined;
-    throw error;
-  }
-  const root = skipSpace(bytes, 0);
-  if (bytes[root] !== 0x7b) return JSON.parse(bytes.toString('utf8')) as unknown;
-  const parse = (start: number, end: number): unknown => JSON.parse(bytes.toString('utf8', start, end));
-  // Members are defined, not assigned, so a member named "__proto__" stays data (as with JSON.parse).
-  const put = (target: Record<string, unknown>, name: string, value: unknown): void => {
-    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
-  };
-  const object: Record<string, unknown> = {};
-  for (const { name, value } of memberRanges(bytes, root)) {
-    if (name !== 'uploads' || bytes[value[0]] !== 0x5b) {
-      put(object, name, parse(...value));
-      continue;
-    }
-    put(
-      object,
-      name,
-      elementRanges(bytes, value[0]).map(([start, end]) => {
-        if (bytes[start] !== 0x7b) return parse(start, end);
-        const upload: Record<string, unknown> = {};
-        for (const field of memberRanges(bytes, start)) {
-          if (field.name !== 'fetch_data' || bytes[field.value[0]] !== 0x5b) {
-            put(upload, field.name, parse(...field.value));
-            continue;
-          }
-          put(
-            upload,
-            field.name,
-            elementRanges(bytes, field.value[0]).map(([fs, fe]) => {
-              if (bytes[fs] !== 0x7b) return parse(fs, fe);
-              const fetch: Record<string, unknown> = {};
-              for (const member of memberRanges(bytes, fs)) {
-                put(
-                  fetch,
-                  member.name,
-                  member.name === 'data' ? new JsonText(compactJson(bytes.subarray(...member.value)).toString('utf8')) : parse(...member.value),
-                );
-              }
-              return fetch;
-            }),
-          );
-        }
-        return upload;
-      }),
-    );
-  }
-  return object;
 }

@@ -11,7 +11,8 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3Error } from '../errors.js';
-import { applyUpload, parseDailyObject, serializeDailyObject, validateDailyObject, type DailyObject, type UploadBatch } from './daily-object.js';
+import { applyUpload, serializeDailyObject, type DailyObject, type UploadBatch } from './daily-object.js';
+import { decodeDailyObject } from './daily-object-read.js';
 import { isConditionFailure, isNotFound, toS3Error } from './errors.js';
 import { Raced, retryOnConflict } from './retry.js';
 
@@ -61,16 +62,15 @@ export async function readDailyObjectWithEtag(
     if (isNotFound(error)) return undefined;
     throw toS3Error(error, 'GetObject', bucket, key);
   }
-  // Earlier fetches' payloads stay as their exact text through a rewrite (s3/daily-object.ts).
-  const parsed = parseDailyObject(bytes);
-  const problem = validateDailyObject(parsed, date);
-  if (problem) {
+  // Earlier fetches' payloads stay as their exact text through a rewrite (s3/daily-object-read.ts).
+  const decoded = decodeDailyObject(bytes, date);
+  if ('problem' in decoded) {
     throw new S3Error(
       'E_S3_CORRUPT_OBJECT',
-      `daily object s3://${bucket}/${key} is not a valid rotating-s3 daily object (${problem}); move it aside and run flush again — nothing was overwritten`,
+      `daily object s3://${bucket}/${key} is not a valid rotating-s3 daily object (${decoded.problem}); move it aside and run flush again — nothing was overwritten`,
     );
   }
-  return { object: parsed as DailyObject, etag, bytes: bytes.length };
+  return { object: decoded.object, etag, bytes: bytes.length };
 }
 
 /**

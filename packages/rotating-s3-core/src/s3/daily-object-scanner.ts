@@ -10,8 +10,11 @@
  * n-th upload, where the next byte is `,` (more uploads follow) or `]` (end of uploads).
  *
  * Anything that is not a JSON object with an `uploads` array of objects throws a `DailyObjectShapeError`
- * naming the byte offset; what was emitted before it stays valid.
+ * naming the byte offset; what was emitted before it stays valid. Where a key or value ends is found by
+ * json-span.ts, across chunk boundaries.
  */
+import { QUOTE, SPACE } from '../records/json-tokens.js';
+import { JsonSpan } from './json-span.js';
 
 export type DailyObjectEvent =
   | { kind: 'upload-start'; index: number; start: number }
@@ -85,13 +88,8 @@ const enum Mode {
   Done,
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-/** `backslashAt` when the rest of the chunk holds no backslash. */
-const NONE_LEFT = -2;
-
 function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+  return SPACE[b] === 1;
 }
 
 export class DailyObjectScanner {
@@ -100,25 +98,13 @@ export class DailyObjectScanner {
   private offset: number;
   private seenRoot = false;
 
-  // Key being read.
-  private keyParts: Buffer[] = [];
-  private keyLength = 0;
-
-  // Value being read.
+  // The key or value being read (`mode` says which) and, for a value, what happens to it.
+  private readonly span = new JsonSpan((problem, i) => {
+    throw new DailyObjectShapeError(problem === 'not-a-value' ? `expected a value in ${this.where()}` : this.tooLarge(), this.offset + i);
+  });
   private sink: Sink = Sink.Skip;
   private sinkKey = '';
   private valueStart = 0;
-  private valueParts: Buffer[] = [];
-  private valueLength = 0;
-  private depth = 0;
-  private inString = false;
-  private escapePending = false;
-  private scalar = false;
-  /** Position of the next backslash in the current chunk (a cache; see `stringEnd`). */
-  private backslashAt = -1;
-  // Where, in the current chunk, the unfinished key or value began (0 for the chunks after its first).
-  private keyResume = 0;
-  private valueResume = 0;
 
   /** Starts reading at the first byte of the object. */
   constructor() {
@@ -143,7 +129,7 @@ export class DailyObjectScanner {
   /** Scans one chunk; returns the events completed in it, in order. */
   push(chunk: Buffer): DailyObjectEvent[] {
     const events: DailyObjectEvent[] = [];
-    this.backslashAt = -1;
+    this.span.nextChunk();
     let i = 0;
     const n = chunk.length;
     while (i < n) {
@@ -164,10 +150,6 @@ export class DailyObjectScanner {
           break;
       }
     }
-    if (this.mode === Mode.Key) this.keepKeyPart(chunk, this.keyResume, n);
-    if (this.mode === Mode.Value && this.sink !== Sink.Skip) this.keepValuePart(chunk, this.valueResume, n);
-    this.keyResume = 0;
-    this.valueResume = 0;
     this.offset += n;
     return events;
   }
@@ -210,11 +192,8 @@ export class DailyObjectScanner {
         if (b === 0x7d && frame.expect === Expect.FirstOrClose) return this.close(i, events);
         if (b !== QUOTE) throw new DailyObjectShapeError(`expected a key in ${this.where()}`, at);
         this.mode = Mode.Key;
-        this.keyParts = [];
-        this.keyLength = 0;
-        this.escapePending = false;
-        this.keyResume = i; // the key's raw bytes keep their quotes, for JSON.parse
-        return i + 1;
+        this.span.start(i, true, MAX_SMALL_VALUE); // the key's raw bytes keep their quotes, for JSON.parse
+        return this.key(chunk, i);
       case Expect.Colon:
         if (b !== 0x3a) throw new DailyObjectShapeError(`expected ":" after key ${JSON.stringify(frame.key)} in ${this.where()}`, at);
         frame.expect = Expect.Value;
@@ -258,13 +237,8 @@ export class DailyObjectScanner {
     this.sinkKey = frame.key ?? '';
     this.mode = Mode.Value;
     this.valueStart = at;
-    this.valueParts = [];
-    this.valueLength = 0;
-    this.depth = 0;
-    this.inString = false;
-    this.escapePending = false;
-    this.scalar = false;
-    this.valueResume = i;
+    const limit = this.sink === Sink.Metadata ? MAX_METADATA : this.sink === Sink.UploadField ? MAX_SMALL_VALUE : Number.POSITIVE_INFINITY;
+    this.span.start(i, this.sink !== Sink.Skip, limit);
     return this.value(chunk, i, events);
   }
 
@@ -290,11 +264,9 @@ export class DailyObjectScanner {
   }
 
   private key(chunk: Buffer, i: number): number {
-    const end = this.stringEnd(chunk, i);
+    const end = this.span.advance(chunk, i);
     if (end === -1) return chunk.length;
-    this.keepKeyPart(chunk, this.keyResume, end);
-    const raw = Buffer.concat(this.keyParts, this.keyLength);
-    this.keyParts = [];
+    const raw = this.span.take();
     const frame = this.stack.at(-1)!;
     try {
       frame.key = JSON.parse(raw.toString('utf8')) as string;
@@ -306,89 +278,17 @@ export class DailyObjectScanner {
     return end;
   }
 
-  /**
-   * Finds the end of the string whose body continues at `i` (after its opening quote): the offset just
-   * past the closing quote, or -1 when the string runs past the end of the chunk.
-   */
-  private stringEnd(chunk: Buffer, i: number): number {
-    const n = chunk.length;
-    if (this.escapePending) {
-      // The previous chunk ended with a backslash: this chunk's first byte is the escaped character.
-      this.escapePending = false;
-      i++;
-    }
-    while (i < n) {
-      const quote = chunk.indexOf(QUOTE, i);
-      // Backslashes are rare: find the next one once per chunk region instead of once per string.
-      if (this.backslashAt !== NONE_LEFT && this.backslashAt < i) {
-        const found = chunk.indexOf(BACKSLASH, i);
-        this.backslashAt = found === -1 ? NONE_LEFT : found;
-      }
-      const slash = this.backslashAt;
-      if (slash !== NONE_LEFT && (quote === -1 || slash < quote)) {
-        if (slash + 1 >= n) {
-          this.escapePending = true;
-          return -1;
-        }
-        i = slash + 2;
-        continue;
-      }
-      return quote === -1 ? -1 : quote + 1;
-    }
-    return -1;
-  }
-
   /** Reads (skips or captures) the value that continues at `i`; returns where scanning goes on. */
   private value(chunk: Buffer, i: number, events: DailyObjectEvent[]): number {
-    const n = chunk.length;
-    while (i < n) {
-      if (this.inString) {
-        const end = this.stringEnd(chunk, i);
-        if (end === -1) return n;
-        this.inString = false;
-        i = end;
-        if (this.depth === 0) return this.finishValue(chunk, i, events);
-        continue;
-      }
-      const b = chunk[i]!;
-      if (this.scalar) {
-        if (b === 0x2c || b === 0x7d || b === 0x5d || isSpace(b)) return this.finishValue(chunk, i, events);
-        i++;
-        continue;
-      }
-      if (b === QUOTE) {
-        this.inString = true;
-        i++;
-        continue;
-      }
-      if (b === 0x7b || b === 0x5b) {
-        this.depth++;
-        i++;
-        continue;
-      }
-      if (b === 0x7d || b === 0x5d) {
-        if (this.depth === 0) throw new DailyObjectShapeError(`expected a value in ${this.where()}`, this.offset + i);
-        this.depth--;
-        i++;
-        if (this.depth === 0) return this.finishValue(chunk, i, events);
-        continue;
-      }
-      if (this.depth === 0) {
-        if (b === 0x2c || b === 0x3a) throw new DailyObjectShapeError(`expected a value in ${this.where()}`, this.offset + i);
-        this.scalar = true;
-      }
-      i++;
-    }
-    return n;
+    const end = this.span.advance(chunk, i);
+    return end === -1 ? chunk.length : this.finishValue(end, events);
   }
 
   /** The value ended just before `end` (exclusive) in this chunk. */
-  private finishValue(chunk: Buffer, end: number, events: DailyObjectEvent[]): number {
+  private finishValue(end: number, events: DailyObjectEvent[]): number {
     this.mode = Mode.Struct;
     if (this.sink !== Sink.Skip) {
-      this.keepValuePart(chunk, this.valueResume, end);
-      const raw = Buffer.concat(this.valueParts, this.valueLength);
-      this.valueParts = [];
+      const raw = this.span.take();
       const endOffset = this.offset + end;
       const parent = this.stack.at(-1)!;
       if (this.sink === Sink.Fetch) {
@@ -403,25 +303,12 @@ export class DailyObjectScanner {
     return end;
   }
 
-  private keepKeyPart(chunk: Buffer, from: number, to: number): void {
-    if (to <= from) return;
-    this.keyParts.push(chunk.subarray(from, to));
-    this.keyLength += to - from;
-    if (this.keyLength > MAX_SMALL_VALUE) throw new DailyObjectShapeError(`a key longer than ${MAX_SMALL_VALUE} bytes in ${this.where()}`, this.offset + to);
-  }
-
-  private keepValuePart(chunk: Buffer, from: number, to: number): void {
-    if (to <= from) return;
-    // Copy: a stream may reuse its chunk buffers, and a small slice must not pin a large chunk.
-    this.valueParts.push(Buffer.from(chunk.subarray(from, to)));
-    this.valueLength += to - from;
-    const limit = this.sink === Sink.Metadata ? MAX_METADATA : this.sink === Sink.UploadField ? MAX_SMALL_VALUE : Number.POSITIVE_INFINITY;
-    if (this.valueLength > limit) {
-      throw new DailyObjectShapeError(
-        `${this.sink === Sink.Metadata ? '"daily_metadata"' : `upload field ${JSON.stringify(this.sinkKey)}`} is larger than ${limit} bytes`,
-        this.offset + to,
-      );
-    }
+  /** What was too large: the key or value being read. */
+  private tooLarge(): string {
+    if (this.mode === Mode.Key) return `a key longer than ${MAX_SMALL_VALUE} bytes in ${this.where()}`;
+    return this.sink === Sink.Metadata
+      ? `"daily_metadata" is larger than ${MAX_METADATA} bytes`
+      : `upload field ${JSON.stringify(this.sinkKey)} is larger than ${MAX_SMALL_VALUE} bytes`;
   }
 
   private uploadIndex(): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonText } from '../records/json-text.js';
-import { applyUpload, serializeDailyObject, type DailyObject, type FetchEntry } from '../s3/daily-object.js';
+import { applyUpload, serializeDailyObject, type DailyObject, type FetchEntry } from './daily-object.js';
 import { DailyObjectScanner, DailyObjectShapeError, type DailyObjectEvent } from './daily-object-scanner.js';
 
 const TRICKY = [
