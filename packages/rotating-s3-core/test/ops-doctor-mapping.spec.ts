@@ -3,7 +3,8 @@
  * listing allowed only under the prefix, a checksum rejection, a 501 on UploadPartCopy). The S3 client is
  * mocked with aws-sdk-client-mock — only here; every other doctor test runs against a real S3 server.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -183,6 +184,26 @@ describe('doctor error mapping (mocked S3 client)', () => {
     expect(report.checks.some((c) => c.name === 'server-side append guard')).toBe(false);
     expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
     expect(find(report, 'delete probe object').detail).toBe('deleted 3 probe objects');
+  });
+
+  it('warns when the capability cache the store wrote disagrees with what the endpoint does now', async () => {
+    const nowMs = Date.UTC(2026, 10, 28, 12);
+    const scope = createHash('sha256').update('AKIAMOCKEDKEY0000001').digest('hex').slice(0, 12);
+    mkdirSync(config.localDir, { recursive: true });
+    // The entry as s3/capabilities.ts writes it (a mocked client never reveals its endpoint).
+    const entry = { uploadPartCopy: true, conditionalComplete: false, probedAt: nowMs - 60_000 };
+    writeFileSync(join(config.localDir, 's3-capabilities.json'), JSON.stringify({ [`unknown-endpoint|pipeline-logs|${scope}`]: entry }));
+    const check = find(await runDoctor(config, { client, checksumClient, env: {}, realNowMs: nowMs }), 'server-side append guard');
+    expect(check.status).toBe('warn');
+    expect(check.detail).toMatch(/s3-capabilities\.json says If-Match on CompleteMultipartUpload is not enforced at the S3 endpoint, but it now is$/);
+  });
+
+  it('names the refused request when the probe cannot tell whether Complete enforces If-Match', async () => {
+    mock.on(UploadPartCommand).rejects(s3Error('AccessDenied', 403));
+    const check = find(await run(), 'server-side append guard');
+    expect(check.status).toBe('info');
+    expect(check.detail).toMatch(/refused for another reason \(UploadPart: AccessDenied \(HTTP 403\)\)/);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
   });
 
   it('ROTATING_S3_COMPLETE_GUARD=if-match on an endpoint that ignores If-Match on Complete is a failure', async () => {

@@ -33,17 +33,20 @@ export interface DoctorOptions {
   nodeVersion?: string;
   /** Skip the 5 MiB UploadPartCopy probe (metered links). Default: false. */
   skipCopyProbe?: boolean;
+  /** Real time, epoch ms (lock age, credential expiry, capability-cache age), for tests. Default: the system's. */
+  realNowMs?: number;
 }
 
 export async function runDoctor(config: StageConfig, options: DoctorOptions = {}): Promise<DoctorReport> {
   const env = options.env ?? process.env;
   const now = (options.clock ?? systemClock()).instant();
+  const realNowMs = options.realNowMs ?? wallClockMs();
   const checks: DoctorCheck[] = [
     checkTimezone(config, now),
     await checkLocalDirectory(config),
     await checkState(config),
     // The lock's age is judged against the real clock: its mtime is real time even under --now.
-    await checkLock(config, wallClockMs()),
+    await checkLock(config, realNowMs),
     checkRuntime(options.nodeVersion),
   ];
 
@@ -59,7 +62,7 @@ export async function runDoctor(config: StageConfig, options: DoctorOptions = {}
       client,
       env,
       // Credential expiry is real time, whatever --now says.
-      nowMs: wallClockMs(),
+      nowMs: realNowMs,
       ...(options.checksumClient ? { checksumClient: options.checksumClient } : {}),
       ...(options.skipCopyProbe ? { skipCopyProbe: true } : {}),
     })),

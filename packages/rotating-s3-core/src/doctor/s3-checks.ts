@@ -7,58 +7,23 @@
  */
 import { maskUrlCredentials } from '../s3/endpoint-text.js';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../config/schema.js';
-import { isConditionFailure } from '../s3/errors.js';
+import {
+  CAPABILITIES_FILE,
+  createCapabilityCache,
+  probeMultipart,
+  refusesOverwrite,
+  type CapabilityCache,
+  type MultipartProbeStep,
+} from '../s3/capabilities.js';
 import { installObjectSettings } from '../s3/object-settings.js';
 import { explainS3Failure as explainPlain, type ProbeAction } from './explain.js';
 import { objectSettingChecks, type ProbeEcho } from './object-checks.js';
+import { credentialSource, maskKey } from './credentials.js';
 import { check, formatDuration, type DoctorCheck } from './types.js';
 import { isoOfEpochMs } from '../time/clock.js';
-
-const MIB = 1024 * 1024;
-
-/** Where each credential provider of the AWS default chain reports itself (`credentials.$source`). */
-const CREDENTIAL_SOURCES: Array<[string, (env: NodeJS.ProcessEnv) => string]> = [
-  ['CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN', () => 'web identity token from the environment (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, e.g. EKS IRSA)'],
-  ['CREDENTIALS_ENV_VARS', () => 'environment variables (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)'],
-  ['CREDENTIALS_PROFILE_SSO', (env) => `IAM Identity Center (SSO) session of profile "${env['AWS_PROFILE'] ?? 'default'}"`],
-  ['CREDENTIALS_SSO', (env) => `IAM Identity Center (SSO) session of profile "${env['AWS_PROFILE'] ?? 'default'}"`],
-  ['CREDENTIALS_PROFILE_PROCESS', (env) => `credential_process of profile "${env['AWS_PROFILE'] ?? 'default'}"`],
-  ['CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN', (env) => `web identity role of profile "${env['AWS_PROFILE'] ?? 'default'}"`],
-  ['CREDENTIALS_PROFILE_SOURCE_PROFILE', (env) => `role assumed by profile "${env['AWS_PROFILE'] ?? 'default'}" (source_profile)`],
-  ['CREDENTIALS_PROFILE_NAMED_PROVIDER', (env) => `role assumed by profile "${env['AWS_PROFILE'] ?? 'default'}" (credential_source)`],
-  ['CREDENTIALS_PROFILE_LOGIN', (env) => `console login session of profile "${env['AWS_PROFILE'] ?? 'default'}"`],
-  ['CREDENTIALS_PROFILE', (env) => `shared credentials/config file, profile "${env['AWS_PROFILE'] ?? 'default'}"`],
-  ['CREDENTIALS_HTTP', () => 'container credentials endpoint (ECS task role or EKS Pod Identity)'],
-  ['CREDENTIALS_IMDS', () => 'EC2 instance metadata (instance profile role)'],
-  ['CREDENTIALS_PROCESS', () => 'credential_process'],
-  ['CREDENTIALS_CODE', () => 'credentials passed in code'],
-];
-
-export function credentialSource(source: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv): string {
-  for (const [feature, describe] of CREDENTIAL_SOURCES) if (source?.[feature] !== undefined) return describe(env);
-  if (env['AWS_ACCESS_KEY_ID']) return 'environment variables (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)';
-  if (env['AWS_PROFILE']) return `profile "${env['AWS_PROFILE']}"`;
-  return 'the AWS default credential chain';
-}
-
-export function maskKey(id: string): string {
-  return id.length <= 8 ? '****' : `${id.slice(0, 4)}…${id.slice(-2)}`;
-}
 
 export interface S3CheckContext {
   config: StageConfig & { bucket: string };
@@ -114,6 +79,8 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
     return checks;
   }
 
+  // Before the first request: the cache is keyed by the endpoint requests really reach (s3/capabilities.ts).
+  const cache = createCapabilityCache({ client, bucket, file: join(config.localDir, CAPABILITIES_FILE), now: () => ctx.nowMs });
   const region = await client.config.region().catch(() => 'unknown');
   const endpoint = maskUrlCredentials(env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'] ?? `AWS S3 (${region})`);
   const where = `s3://${bucket}${config.prefix ? `/${config.prefix}/` : '/'} at ${endpoint} (region ${region}, ${config.forcePathStyle ? 'path-style' : 'virtual-hosted-style'} URLs)`;
@@ -167,23 +134,20 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   let conditionalPut = false;
   if (written.includes(key)) {
     try {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, IfNoneMatch: '*' }));
+      conditionalPut = await refusesOverwrite(client, bucket, key, body);
       checks.push(
-        check(
-          'conditional writes enforced',
-          'fail',
-          'the endpoint accepted If-None-Match: * on an existing object (it ignores conditional writes)',
-          "two writers of one stage could overwrite each other's uploads here: run exactly one writer (one host) per stage, or use an endpoint that enforces them (AWS S3, Cloudflare R2, MinIO)",
-        ),
+        conditionalPut
+          ? check('conditional writes enforced', 'pass', 'If-None-Match: * refused with 412, as on AWS S3')
+          : check(
+              'conditional writes enforced',
+              'fail',
+              'the endpoint accepted If-None-Match: * on an existing object (it ignores conditional writes)',
+              "two writers of one stage could overwrite each other's uploads here: run exactly one writer (one host) per stage, or use an endpoint that enforces them (AWS S3, Cloudflare R2, MinIO)",
+            ),
       );
     } catch (error) {
-      if (isConditionFailure(error)) {
-        conditionalPut = true;
-        checks.push(check('conditional writes enforced', 'pass', 'If-None-Match: * refused with 412, as on AWS S3'));
-      } else {
-        const why = explainS3Failure(config, error, 's3:PutObject');
-        checks.push(check('conditional writes enforced', 'fail', `${why.code} ${why.detail}`, why.fix));
-      }
+      const why = explainS3Failure(config, error, 's3:PutObject');
+      checks.push(check('conditional writes enforced', 'fail', `${why.code} ${why.detail}`, why.fix));
     }
   } else {
     skipRest('the probe object could not be written', ['conditional writes enforced']);
@@ -192,7 +156,7 @@ export async function runS3Checks(ctx: S3CheckContext): Promise<DoctorCheck[]> {
   checks.push(...objectSettingChecks(config, echoPut, echoGet, true));
   checks.push(await checkChecksums(ctx, `${base}.checksum.json`, written, writeOk));
   if (ctx.skipCopyProbe) skipRest('skipped on request', ['UploadPartCopy supported']);
-  else checks.push(...(await checkUploadPartCopy(ctx, `${base}.copy-probe`, written, conditionalPut)));
+  else checks.push(...(await checkUploadPartCopy(ctx, `${base}.copy-probe`, written, conditionalPut, cache)));
 
   // Delete every probe object.
   const left: string[] = [];
@@ -260,109 +224,77 @@ async function checkChecksums(ctx: S3CheckContext, key: string, written: string[
   }
 }
 
-interface CachedCaps {
-  uploadPartCopy?: boolean;
-  conditionalComplete?: boolean;
-  probedAt?: string;
+/** The IAM action a refused request of the multipart probe needs; UploadPartCopy reads its source (kms:Decrypt with SSE-KMS). */
+function explainStep(config: StageConfig & { bucket: string }, step: MultipartProbeStep) {
+  const why =
+    step.call === 'UploadPartCopy' ? explainS3Failure(config, step.error, 's3:GetObject', true) : explainS3Failure(config, step.error, 's3:PutObject');
+  return { ...why, fix: `${step.call} was refused: ${why.fix}` };
 }
 
 /**
  * UploadPartCopy with a byte range from a 5 MiB source (what a server-side append does), then whether
- * CompleteMultipartUpload enforces If-Match (which decides the append guard, see s3/append-store.ts).
+ * CompleteMultipartUpload enforces If-Match (which decides the append guard, see s3/append-store.ts): the
+ * store's own probe (s3/capabilities.ts), each refused request explained.
  */
-async function checkUploadPartCopy(ctx: S3CheckContext, key: string, written: string[], conditionalPut: boolean): Promise<DoctorCheck[]> {
-  const { client, config } = ctx;
-  const bucket = config.bucket;
-  const out: DoctorCheck[] = [];
-  let uploadId: string | undefined;
-  let copyOk = false;
-  let step: 'source' | 'copy' = 'source';
-  let conditionalComplete: boolean | undefined;
-  try {
-    const source = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(5 * MIB, 32) }));
-    written.push(key);
-    uploadId = (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId;
-    step = 'copy';
-    const copied = await client.send(
-      new UploadPartCopyCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        PartNumber: 1,
-        CopySource: `${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
-        CopySourceRange: `bytes=0-${5 * MIB - 1}`,
-        CopySourceIfMatch: source.ETag,
-      }),
-    );
-    copyOk = true;
-    out.push(
+async function checkUploadPartCopy(
+  ctx: S3CheckContext,
+  key: string,
+  written: string[],
+  conditionalPut: boolean,
+  cache: CapabilityCache,
+): Promise<DoctorCheck[]> {
+  const probe = await probeMultipart(ctx.client, ctx.config.bucket, key, { keepObject: true });
+  if (probe.steps[0]?.outcome === 'done') written.push(key);
+  const failed = probe.steps.find((s) => s.outcome === 'error');
+  if (!probe.uploadPartCopy) {
+    const why = failed
+      ? explainStep(ctx.config, failed)
+      : { code: 'E_S3', detail: 'the probe stopped without an answer', fix: 'see docs/troubleshooting.md (E_S3)' };
+    // A permission (or the owner check) is fixable; an endpoint without the operation is not.
+    const fixable = why.code === 'E_S3_AUTH' || why.code === 'E_S3_OWNER';
+    return [
       check(
         'UploadPartCopy supported',
-        'pass',
-        'ranged UploadPartCopy of a 5 MiB part works: daily objects of 5 MiB and more are appended server-side at constant cost',
+        'fail',
+        `${why.code} ${why.detail}`,
+        fixable
+          ? why.fix
+          : `${failed?.call ?? 'UploadPartCopy'} was refused: rotations still work, but a daily object of 5 MiB and more is then rewritten whole on every rotation (traffic and time grow through the day): prefer an endpoint with ranged UploadPartCopy (AWS S3, Cloudflare R2, MinIO), or keep daily objects under 5 MiB`,
       ),
-    );
-    const tail = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 2, Body: 'x' }));
-    try {
-      await client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: {
-            Parts: [
-              { PartNumber: 1, ETag: copied.CopyPartResult?.ETag },
-              { PartNumber: 2, ETag: tail.ETag },
-            ],
-          },
-          IfMatch: '"00000000000000000000000000000000"',
-        }),
-      );
-      uploadId = undefined; // completed: nothing to abort
-      conditionalComplete = false;
-    } catch (error) {
-      conditionalComplete = isConditionFailure(error) ? true : undefined;
-    }
-  } catch (error) {
-    if (!copyOk) {
-      // The copy reads its source: with SSE-KMS that needs kms:Decrypt (and s3:GetObject).
-      const why = step === 'copy' ? explainS3Failure(config, error, 's3:GetObject', true) : explainS3Failure(config, error, 's3:PutObject');
-      out.push(
-        check(
-          'UploadPartCopy supported',
-          'fail',
-          `${why.code} ${why.detail}`,
-          // A permission (or the owner check) is fixable; an endpoint without the operation is not.
-          why.code === 'E_S3_AUTH' || why.code === 'E_S3_OWNER'
-            ? why.fix
-            : 'rotations still work, but a daily object of 5 MiB and more is then rewritten whole on every rotation (traffic and time grow through the day): prefer an endpoint with ranged UploadPartCopy (AWS S3, Cloudflare R2, MinIO), or keep daily objects under 5 MiB',
-        ),
-      );
-    }
-  } finally {
-    if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+    ];
   }
-  if (copyOk) out.push(await describeGuard(ctx, conditionalComplete, conditionalPut));
-  return out;
+  const complete = probe.steps.find((s) => s.call === 'CompleteMultipartUpload');
+  const conditionalComplete = complete?.outcome === 'precondition-failed' ? true : complete?.outcome === 'done' ? false : undefined;
+  return [
+    check(
+      'UploadPartCopy supported',
+      'pass',
+      'ranged UploadPartCopy of a 5 MiB part works: daily objects of 5 MiB and more are appended server-side at constant cost',
+    ),
+    await describeGuard(ctx, conditionalComplete, conditionalPut, cache, failed),
+  ];
 }
 
-async function describeGuard(ctx: S3CheckContext, conditionalComplete: boolean | undefined, conditionalPut: boolean): Promise<DoctorCheck> {
+async function describeGuard(
+  ctx: S3CheckContext,
+  conditionalComplete: boolean | undefined,
+  conditionalPut: boolean,
+  cache: CapabilityCache,
+  failed: MultipartProbeStep | undefined,
+): Promise<DoctorCheck> {
   const name = 'server-side append guard';
   const forced = ctx.env['ROTATING_S3_COMPLETE_GUARD'];
-  const capsFile = join(ctx.config.localDir, 's3-capabilities.json');
-  const resolved = await ctx.client.config.endpoint?.().catch(() => undefined);
-  const endpointKey = resolved ? `${resolved.hostname}:${resolved.port ?? ''}` : 'aws';
-  const cached = await readFile(capsFile, 'utf8').then(
-    (t) => (JSON.parse(t) as Record<string, CachedCaps>)[endpointKey],
-    () => undefined,
-  );
+  const capsFile = join(ctx.config.localDir, CAPABILITIES_FILE);
+  const cached = await cache.read();
 
-  if (conditionalComplete === undefined)
+  if (conditionalComplete === undefined) {
+    const refused = failed ? ` (${failed.call}: ${explainStep(ctx.config, failed).detail})` : '';
     return check(
       name,
       'info',
-      'could not tell whether CompleteMultipartUpload enforces If-Match (the probe was refused for another reason); rotations probe it themselves',
+      `could not tell whether CompleteMultipartUpload enforces If-Match (the probe was refused for another reason${refused}); rotations probe it themselves`,
     );
+  }
   if (forced === 'if-match' && !conditionalComplete) {
     return check(
       name,
@@ -371,11 +303,11 @@ async function describeGuard(ctx: S3CheckContext, conditionalComplete: boolean |
       "unset ROTATING_S3_COMPLETE_GUARD (or set it to lease): with if-match here, concurrent writers could overwrite each other's server-side appends",
     );
   }
-  if (cached && cached.conditionalComplete !== undefined && cached.conditionalComplete !== conditionalComplete && !forced) {
+  if (cached.conditionalComplete !== undefined && cached.conditionalComplete !== conditionalComplete && !forced) {
     return check(
       name,
       'warn',
-      `${capsFile} says If-Match on CompleteMultipartUpload is ${cached.conditionalComplete ? '' : 'not '}enforced at ${endpointKey}, but it now is${conditionalComplete ? '' : ' not'}`,
+      `${capsFile} says If-Match on CompleteMultipartUpload is ${cached.conditionalComplete ? '' : 'not '}enforced at ${cache.describe()}, but it now is${conditionalComplete ? '' : ' not'}`,
       `delete ${capsFile}; the next rotation probes the endpoint again`,
     );
   }

@@ -109,7 +109,8 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
     if (cached.uploadPartCopy !== undefined && cached.conditionalComplete !== undefined) {
       return (multipart = { uploadPartCopy: cached.uploadPartCopy, conditionalComplete: cached.conditionalComplete });
     }
-    multipart = await probeMultipart(client, bucket, await newProbeKey(client, bucket, key, now()));
+    const { uploadPartCopy, conditionalComplete } = await probeMultipart(client, bucket, await newProbeKey(client, bucket, key, now()));
+    multipart = { uploadPartCopy, conditionalComplete };
     await cache.remember(multipart);
     return multipart;
   }

@@ -34,6 +34,8 @@ const MIB = 1024 * 1024;
 export const CACHE_TTL_MS = 24 * 3600_000;
 export const STALE_PROBE_MS = 15 * 60_000;
 export const PROBE_FOLDER = '.rotating-s3-probes/';
+/** The cache's file name in the stage's local directory. */
+export const CAPABILITIES_FILE = 's3-capabilities.json';
 
 export interface Capabilities {
   /** `If-None-Match: *` and `If-Match` on PutObject are enforced (412). */
@@ -84,7 +86,9 @@ export interface CapabilityCacheOptions {
   now: () => number;
 }
 
-/** Reads and writes one endpoint's entry of the capability cache. */
+export type CapabilityCache = ReturnType<typeof createCapabilityCache>;
+
+/** Reads and writes one endpoint's entry of the capability cache (doctor only reads it). */
 export function createCapabilityCache(options: CapabilityCacheOptions) {
   const endpoint = endpointOf(options.client);
   let scope: string | undefined;
@@ -146,77 +150,114 @@ export async function newProbeKey(client: S3Client, bucket: string, dailyKey: st
   return `${folder}${now}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * Whether PutObject with `If-None-Match: *` on the existing `key` is refused (412), as S3 does: true when
+ * enforced, false when the endpoint overwrote the object. Any other error is thrown as it came (doctor
+ * explains it; the store wraps it).
+ */
+export async function refusesOverwrite(client: S3Client, bucket: string, key: string, body: string): Promise<boolean> {
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, IfNoneMatch: '*' }));
+    return false;
+  } catch (error) {
+    if (isConditionFailure(error)) return true;
+    throw error;
+  }
+}
+
 /** Whether the endpoint refuses `If-None-Match: *` on an existing key (412), as S3 does. */
 export async function probeConditionalPut(client: S3Client, bucket: string, key: string): Promise<boolean> {
   try {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'probe' })).catch((error) => {
       throw toS3Error(error, 'PutObject (capability probe)', bucket, key);
     });
-    try {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'probe', IfNoneMatch: '*' }));
-      return false;
-    } catch (error) {
-      if (isConditionFailure(error)) return true;
+    return await refusesOverwrite(client, bucket, key, 'probe').catch((error) => {
       throw toS3Error(error, 'PutObject (capability probe)', bucket, key);
-    }
+    });
   } finally {
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
   }
 }
 
+/** A request of the multipart probe, in the order they are made. */
+export type MultipartProbeCall = 'PutObject' | 'CreateMultipartUpload' | 'UploadPartCopy' | 'UploadPart' | 'CompleteMultipartUpload';
+
+/**
+ * How one request of the probe went: `done`, `precondition-failed` (412: what an enforced If-Match on
+ * Complete answers) or `error` (anything else, kept in `error` for doctor to explain).
+ */
+export interface MultipartProbeStep {
+  call: MultipartProbeCall;
+  outcome: 'done' | 'precondition-failed' | 'error';
+  error?: unknown;
+}
+
+export interface MultipartProbe {
+  /** Ranged UploadPartCopy works (server-side append possible). */
+  uploadPartCopy: boolean;
+  /** `If-Match` on CompleteMultipartUpload is enforced (a wrong ETag was refused with 412). */
+  conditionalComplete: boolean;
+  /** Every request made, in order; the probe stops at the first `error` (but always aborts its upload). */
+  steps: MultipartProbeStep[];
+}
+
+/** A Complete `If-Match` that matches no object: an endpoint that enforces it refuses the Complete with 412. */
+const NO_SUCH_ETAG = '"00000000000000000000000000000000"';
+
 /**
  * Whether the endpoint supports ranged UploadPartCopy and enforces If-Match on CompleteMultipartUpload
- * (a 5 MiB copy part is needed: smaller non-final parts are refused).
+ * (a 5 MiB copy part is needed: smaller non-final parts are refused): PutObject of a 5 MiB source,
+ * CreateMultipartUpload, UploadPartCopy of it, UploadPart of a tail, Complete with a wrong `If-Match`.
+ * The upload is completed or aborted; the source is deleted unless `keepObject` (doctor deletes its
+ * probe objects itself, to check s3:DeleteObject).
  */
-export async function probeMultipart(
-  client: S3Client,
-  bucket: string,
-  key: string,
-): Promise<Required<Pick<Capabilities, 'uploadPartCopy' | 'conditionalComplete'>>> {
-  const caps = { uploadPartCopy: false, conditionalComplete: false };
+export async function probeMultipart(client: S3Client, bucket: string, key: string, options: { keepObject?: boolean } = {}): Promise<MultipartProbe> {
+  const probe: MultipartProbe = { uploadPartCopy: false, conditionalComplete: false, steps: [] };
+  const step = async <T>(call: MultipartProbeCall, send: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await send();
+      probe.steps.push({ call, outcome: 'done' });
+      return result;
+    } catch (error) {
+      probe.steps.push(isConditionFailure(error) ? { call, outcome: 'precondition-failed' } : { call, outcome: 'error', error });
+      throw error;
+    }
+  };
   let mpu: string | undefined;
   try {
-    const source = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(5 * MIB, 32) }));
-    mpu = (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId;
-    const copied = await client.send(
-      new UploadPartCopyCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: mpu,
-        PartNumber: 1,
-        CopySource: copySource(bucket, key),
-        CopySourceRange: `bytes=0-${5 * MIB - 1}`,
-        CopySourceIfMatch: source.ETag,
-      }),
-    );
-    caps.uploadPartCopy = true;
-    const tail = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: mpu, PartNumber: 2, Body: 'x' }));
-    try {
-      await client.send(
-        new CompleteMultipartUploadCommand({
+    const source = await step('PutObject', () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(5 * MIB, 32) })));
+    mpu = (await step('CreateMultipartUpload', () => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key })))).UploadId;
+    const copied = await step('UploadPartCopy', () =>
+      client.send(
+        new UploadPartCopyCommand({
           Bucket: bucket,
           Key: key,
           UploadId: mpu,
-          MultipartUpload: {
-            Parts: [
-              { PartNumber: 1, ETag: copied.CopyPartResult?.ETag },
-              { PartNumber: 2, ETag: tail.ETag },
-            ],
-          },
-          IfMatch: '"00000000000000000000000000000000"',
+          PartNumber: 1,
+          CopySource: copySource(bucket, key),
+          CopySourceRange: `bytes=0-${5 * MIB - 1}`,
+          CopySourceIfMatch: source.ETag,
         }),
-      );
-      mpu = undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) caps.conditionalComplete = true;
-    }
-  } catch {
-    // No UploadPartCopy (or no multipart at all): appends keep rewriting the object.
+      ),
+    );
+    probe.uploadPartCopy = true;
+    const tail = await step('UploadPart', () => client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: mpu, PartNumber: 2, Body: 'x' })));
+    const parts = [
+      { PartNumber: 1, ETag: copied.CopyPartResult?.ETag },
+      { PartNumber: 2, ETag: tail.ETag },
+    ];
+    await step('CompleteMultipartUpload', () =>
+      client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: mpu, MultipartUpload: { Parts: parts }, IfMatch: NO_SUCH_ETAG })),
+    );
+    mpu = undefined; // completed: nothing to abort
+  } catch (error) {
+    if (isConditionFailure(error) && probe.steps.at(-1)?.call === 'CompleteMultipartUpload') probe.conditionalComplete = true;
+    // Otherwise no UploadPartCopy (or no multipart at all): appends keep rewriting the object.
   } finally {
     if (mpu) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: mpu })).catch(() => undefined);
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    if (!options.keepObject) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
   }
-  return caps;
+  return probe;
 }
 
 /** `x-amz-copy-source` of a key: the bucket, then the key URL-encoded with its slashes kept. */
