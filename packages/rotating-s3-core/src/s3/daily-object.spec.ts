@@ -84,4 +84,15 @@ describe('daily object text', () => {
     });
     expect(decodeDailyObject(Buffer.from(text), '2026-11-29')).toEqual({ problem: 'daily_metadata.date is "2026-11-28", expected "2026-11-29"' });
   });
+
+  it('keeps fields it does not know through a rewrite, and refuses a fetch without its id', () => {
+    const fetch = { fetch_id: 'f1', fetch_number: 1, timestamp: '2026-11-28T10:00:00.000-05:00', records: 0, data: new JsonText('{}') };
+    const batch = { stage: 'merge', timezone: 'UTC', date: '2026-11-28', uploadTimestamp: '2026-11-28T10:00:00.000-05:00', fetches: [fetch] };
+    const text = serializeDailyObject(applyUpload(undefined, batch).object).replace('"records":0,', '"records":0,"host":"b",');
+    const decoded = decodeDailyObject(Buffer.from(text), '2026-11-28') as { object: DailyObject };
+    expect(serializeDailyObject(decoded.object)).toBe(text);
+    expect(decodeDailyObject(Buffer.from(text.replace('"fetch_id":"f1",', '')), '2026-11-28')).toEqual({
+      problem: 'uploads[0].fetch_data[0].fetch_id is missing',
+    });
+  });
 });
