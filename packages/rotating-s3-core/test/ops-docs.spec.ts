@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { METRICS, configFileSchema } from '../src/index.js';
+import { ENDPOINT_VARIABLES, FIELD_VARIABLES, PROCESS_VARIABLES } from '../src/config/env.js';
 
 const CORE = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const DOCS = join(CORE, '..', '..', 'docs');
@@ -58,6 +59,15 @@ describe('docs', () => {
     for (const file of sourceFiles(join(CORE, 'src'))) for (const m of readFileSync(file, 'utf8').matchAll(/ROTATING_S3_[A-Z_]+[A-Z]/g)) variables.add(m[0]);
     expect(variables.size).toBeGreaterThanOrEqual(10);
     for (const v of variables) expect(text, v).toContain(v);
+  });
+
+  it('the validation table of configuration.md lists exactly the variables config/env.ts validates', () => {
+    const text = doc('configuration.md');
+    const table = /## Environment variables and their validation([\s\S]*?)\n## /.exec(text)?.[1] ?? '';
+    const rows = [...table.matchAll(/^\| (`[^|]+`) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([A-Z0-9_]+)`/g)].map((n) => n[1]!));
+    const validated = [...Object.keys(FIELD_VARIABLES), ...Object.keys(PROCESS_VARIABLES), ...ENDPOINT_VARIABLES];
+    // The test-only crash hook is listed as "not validated".
+    expect(rows.filter((r) => r !== 'ROTATING_S3_TEST_CRASH_AT').sort()).toEqual(validated.sort());
   });
 
   it('monitoring.md lists every metric of the metrics file', () => {

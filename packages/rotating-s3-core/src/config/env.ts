@@ -50,10 +50,36 @@ export const PROCESS_VARIABLES: Record<string, { check: (text: string) => string
   ROTATING_S3_COMPLETE_GUARD: { check: (t) => (t === 'if-match' || t === 'lease' ? undefined : 'must be "if-match" or "lease"') },
   ROTATING_S3_LOG_LEVEL: { check: (t) => (['debug', 'info', 'warn', 'error'].includes(t) ? undefined : 'must be one of debug, info, warn, error') },
   ROTATING_S3_PROGRESS: { check: (t) => (t === '0' || t === '1' ? undefined : 'must be "0" (no progress bars) or "1" (bars on a terminal, also in CI)') },
-  ROTATING_S3_SNAPSHOT: { check: (t) => (t === 'off' || t === 'on' ? undefined : 'must be "off" (start without the start-up snapshot) or "on"') },
   ROTATING_S3_METRICS_FILE: { check: () => undefined },
   ROTATING_S3_CONSUMER_STATE_DIR: { check: () => undefined },
 };
+
+/** How the writer's default S3 store behaves (docs/configuration.md, "Operational settings"). */
+export interface WriterSettings {
+  /** ROTATING_S3_SINGLE_WRITER=true: an endpoint that ignores conditional writes is acceptable. */
+  singleWriter: boolean;
+  /** ROTATING_S3_COMPLETE_GUARD: forces the guard of large-object writes; undefined: probed. */
+  completeGuard: 'if-match' | 'lease' | undefined;
+}
+
+/**
+ * The writer's process variables, checked by the same rules as at config load (a bad value throws
+ * ConfigError naming it): the one place the writer learns them from the environment.
+ */
+export function writerSettings(env: NodeJS.ProcessEnv = process.env): WriterSettings {
+  const settings: WriterSettings = { singleWriter: false, completeGuard: undefined };
+  for (const name of ['ROTATING_S3_SINGLE_WRITER', 'ROTATING_S3_COMPLETE_GUARD'] as const) {
+    const text = env[name];
+    if (text === undefined) continue;
+    if (text === '') throw emptyError(name, 'the default');
+    const problem = PROCESS_VARIABLES[name]!.check(text);
+    if (problem) throw new ConfigError(`${show(name, text)}: ${problem}`);
+  }
+  settings.singleWriter = env['ROTATING_S3_SINGLE_WRITER'] === 'true';
+  const guard = env['ROTATING_S3_COMPLETE_GUARD'];
+  if (guard === 'if-match' || guard === 'lease') settings.completeGuard = guard;
+  return settings;
+}
 
 /** The SDK's endpoint variables, most specific first (as the AWS SDK reads them). */
 export const ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'] as const;

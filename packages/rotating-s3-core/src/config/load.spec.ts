@@ -154,14 +154,13 @@ describe('resolveConfig', () => {
       ROTATING_S3_COMPLETE_GUARD: /^ROTATING_S3_COMPLETE_GUARD="yes": must be "if-match" or "lease"$/,
       ROTATING_S3_LOG_LEVEL: /^ROTATING_S3_LOG_LEVEL="yes": must be one of debug, info, warn, error$/,
       ROTATING_S3_PROGRESS: /^ROTATING_S3_PROGRESS="yes": must be "0"/,
-      ROTATING_S3_SNAPSHOT: /^ROTATING_S3_SNAPSHOT="yes": must be "off"/,
     };
     for (const [name, message] of Object.entries(bad)) expect(() => resolveConfig({ stage: 'merge', cwd, env: { [name]: 'yes' } }), name).toThrow(message);
     expect(
       resolveConfig({
         stage: 'merge',
         cwd,
-        env: { ROTATING_S3_SINGLE_WRITER: 'true', ROTATING_S3_LOG_LEVEL: 'debug', ROTATING_S3_PROGRESS: '0', ROTATING_S3_SNAPSHOT: 'off' },
+        env: { ROTATING_S3_SINGLE_WRITER: 'true', ROTATING_S3_LOG_LEVEL: 'debug', ROTATING_S3_PROGRESS: '0' },
       }).stage,
     ).toBe('merge');
   });

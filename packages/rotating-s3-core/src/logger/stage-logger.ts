@@ -16,6 +16,7 @@
 import { join } from 'node:path';
 import type { Clock } from '@js-joda/core';
 import type { StageConfig } from '../config/schema.js';
+import { writerSettings } from '../config/env.js';
 import { ConfigError, LocalIoError, describeError } from '../errors.js';
 import { formatBlock, type TornSegment } from '../local/bookended.js';
 import { crashPoint } from '../local/crash-point.js';
@@ -640,15 +641,16 @@ class DefaultStageLogger implements StageLogger {
       const [{ createS3Client }, { createAppendStore }] = await Promise.all([import('../s3/client.js'), import('../s3/append-store.js')]);
       // A client given by the caller gets the stage's object settings too (SSE, owner: s3/object-settings.ts).
       const client = this.options.s3Client ? installObjectSettings(this.options.s3Client, this.config) : createS3Client(this.config);
-      const guard = process.env['ROTATING_S3_COMPLETE_GUARD'];
-      const singleWriter = this.options.singleWriter ?? process.env['ROTATING_S3_SINGLE_WRITER'] === 'true';
+      const env = writerSettings();
+      const singleWriter = this.options.singleWriter ?? env.singleWriter;
+      const guard = env.completeGuard;
       this.store = createAppendStore({
         client,
         bucket: this.config.bucket!,
         fs: this.fs,
         capabilitiesFile: join(this.config.localDir, 's3-capabilities.json'),
         singleWriter,
-        ...(guard === 'if-match' || guard === 'lease' ? { completeGuard: guard } : {}),
+        ...(guard ? { completeGuard: guard } : {}),
       });
     }
     return this.store;
