@@ -141,3 +141,31 @@ export function adoptBlock(state: StageState, block: ScannedBlock, zone: ZoneId)
   raiseCounter(state, date, block.fetchNumber);
   if (state.lastTimestamp === null || block.timestamp > state.lastTimestamp) state.lastTimestamp = block.timestamp;
 }
+
+/** The state once a fetch's block is durable in the log: pending, and the counter moved to it. Updated in place. */
+export function applyLogged(
+  state: StageState,
+  fetch: Pick<PendingFetch, 'fetchId' | 'fetchNumber' | 'date' | 'timestamp' | 'records'>,
+  bytes: number,
+): StageState {
+  // In place on purpose: copying the pending list per fetch would cost O(fetchLimit) on every log.
+  const start = state.log.size;
+  state.pending.push({ ...fetch, start, end: start + bytes });
+  state.date = fetch.date;
+  state.lastFetchNumber = fetch.fetchNumber;
+  state.lastTimestamp = fetch.timestamp;
+  state.log.size = start + bytes;
+  return state;
+}
+
+/** The state once a day change is noticed (before the old day's fetches are uploaded). Updated in place. */
+export function applyMidnight(state: StageState, midnight: { from: string; to: string }, at: string): StageState {
+  state.lastMidnight = { at, ...midnight };
+  state.counters.midnightTransitions++;
+  return state;
+}
+
+/** Rotation is due by count (`fetchLimit` pending) or by age (`ageDueInMs` ≤ 0; undefined: off or none pending). */
+export function rotationDue(pendingCount: number, fetchLimit: number, ageDueInMs: number | undefined): boolean {
+  return pendingCount >= fetchLimit || (ageDueInMs ?? 1) <= 0;
+}

@@ -10,6 +10,7 @@ import type { StageState } from '../local/state.js';
 import type { Payload } from '../records/records.js';
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import type { Timers } from '../time/timers.js';
+import type { BeforeEffect } from './effects.js';
 import type { OpsLog } from './ops-log.js';
 
 export interface StageLoggerOptions {
@@ -52,6 +53,12 @@ export interface StageLoggerOptions {
    * oldest pending fetch is due, and `close()` cancels it. Default: unref'd system timers.
    */
   timers?: Timers;
+  /**
+   * Test seam of the crash matrix: called before each write the logger makes (an effect of
+   * logger/effects.ts, with its index). Throwing from it simulates a kill there: that effect and every
+   * later one are refused, nothing is cleaned up. Production never sets it.
+   */
+  beforeEffect?: BeforeEffect;
 }
 
 export interface LogFetchOptions {
