@@ -196,6 +196,16 @@ function expectExactlyOnce(world: World, told: Map<string, { date: string; fetch
   }
 }
 
+/** Runs `run(0..count-1)`, several at a time: each case has its own directory and store, and waits on the disk. */
+async function eachConcurrently(count: number, run: (i: number) => Promise<void>, width = 8): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next < count) await run(next++);
+    }),
+  );
+}
+
 const MODES: Mode[] = [
   { name: 'CLI-like (lock released after every call)', holdLockMs: 0 },
   { name: 'in-process (lock held between calls)', holdLockMs: 60_000 },
@@ -210,7 +220,7 @@ describe.each(MODES)('crash matrix, $name', (mode) => {
     expectExactlyOnce(baseline, await replay(baseline, mode, all, 'no kill'), 'no kill');
     // The scenario reaches every kind of effect of the protocol (a changed protocol shows up here).
     expect(new Set(effects)).toEqual(new Set(['append', 'write-state', 'set-aside', 'upload', 'record-uploaded', 'trim', 'prune-index']));
-    for (let k = 0; k <= effects.length; k++) {
+    await eachConcurrently(effects.length + 1, async (k) => {
       const world = await newWorld();
       const kill = new SimulatedKill(`killed before effect ${k}`);
       const appended = new Set<string>();
@@ -223,7 +233,7 @@ describe.each(MODES)('crash matrix, $name', (mode) => {
       expect(killed, `k=${k}`).toBe(k < effects.length ? kill : undefined);
       const label = `killed before effect ${k} (${effects[k] ?? 'none'})`;
       expectExactlyOnce(world, await replay(world, mode, appended, label), label);
-    }
+    });
   });
 
   it('loses and doubles nothing when killed in the middle of an append (a torn block), then replayed', async () => {
@@ -231,7 +241,8 @@ describe.each(MODES)('crash matrix, $name', (mode) => {
     await runScenario(await newWorld(), mode, { beforeEffect: (effect) => void kinds.push(effect.kind) });
     const appends = kinds.flatMap((kind, index) => (kind === 'append' ? [index] : []));
     expect(appends).toHaveLength(STEPS.length);
-    for (const k of appends) {
+    await eachConcurrently(appends.length, async (i) => {
+      const k = appends[i]!;
       const world = await newWorld();
       const appended = new Set<string>();
       const kill = new SimulatedKill(`killed while appending (effect ${k})`);
@@ -248,18 +259,19 @@ describe.each(MODES)('crash matrix, $name', (mode) => {
       expect(killed).toBe(kill);
       const label = `torn append at effect ${k}`;
       expectExactlyOnce(world, await replay(world, mode, appended, label), label);
-    }
+    });
   });
 
   it('loses and doubles nothing when an upload fails after S3 applied it (an ambiguous failure)', async () => {
     const baseline = await newWorld();
     await runScenario(baseline, mode, {});
-    for (let call = 1; call <= baseline.store.calls; call++) {
+    await eachConcurrently(baseline.store.calls, async (i) => {
+      const call = i + 1;
       const world = await newWorld();
       world.store.failAfterApply = (n) => n === call;
       expect(await runScenario(world, mode, {})).toBeUndefined();
       const label = `upload call ${call} failed after applying`;
       expectExactlyOnce(world, await replay(world, mode, new Set(STEPS.map((s) => s.id)), label), label);
-    }
+    });
   });
 });

@@ -36,10 +36,9 @@ import { checkPayloadText, countRecordsInText, payloadTextOf, type Payload } fro
 import type { DailyObjectStore } from '../s3/daily-store.js';
 import { installObjectSettings } from '../s3/object-settings.js';
 import { systemClock } from '../time/clock.js';
-import { parseDuration } from '../time/duration.js';
-import { systemTimers, type TimerHandle } from '../time/timers.js';
+import { systemTimers } from '../time/timers.js';
 import { LocalDate, formatTimestamp, resolveZone, type ZoneId } from '../time/zone.js';
-import { ageRotationDueInMs } from './age-rotation.js';
+import { AgeRotationTimer, ageRotationDueInMs } from './age-rotation.js';
 import { EffectExecutor, localIo } from './effects.js';
 import { assertFetchId, generateFetchId } from './fetch-id.js';
 import { createOpsLog, type OpsLog } from './ops-log.js';
@@ -84,9 +83,8 @@ class DefaultStageLogger implements StageLogger {
    * later process rescans the log and finds them again.
    */
   private readonly deferred: { torn: TornSegment[] } = { torn: [] };
-  /** `maxPendingAge` in milliseconds (undefined: off) and the timer armed for it. */
-  private readonly maxPendingAgeMs: number | undefined;
-  private ageTimer: TimerHandle | undefined;
+  /** Rotation by age (`maxPendingAge`): the due time and the timer armed for it. */
+  private readonly age: AgeRotationTimer;
 
   constructor(
     config: StageConfig,
@@ -102,7 +100,13 @@ class DefaultStageLogger implements StageLogger {
     this.ops = options.opsLog ?? createOpsLog(config.localDir, config.stage);
     this.store = options.store;
     this.holdLockMs = options.holdLockMs ?? 200;
-    this.maxPendingAgeMs = config.maxPendingAge === undefined ? undefined : parseDuration(config.maxPendingAge);
+    this.age = new AgeRotationTimer({
+      maxPendingAge: config.maxPendingAge,
+      now: () => this.clock.instant(),
+      timers: options.timers ?? systemTimers,
+      flush: (olderThanMs) => this.flush({ olderThanMs }),
+      onError: (error) => this.ops.event('error', 'age_rotation_failed', { message: describeError(error) }),
+    });
     const nowText = (): string => formatTimestamp(this.clock.instant(), this.zone);
     this.exec = new EffectExecutor({
       fs: this.fs,
@@ -153,30 +157,8 @@ class DefaultStageLogger implements StageLogger {
   }
 
   close(): Promise<void> {
-    this.ageTimer?.cancel();
-    this.ageTimer = undefined;
+    this.age.cancel();
     return this.session.enqueueEnd();
-  }
-
-  /** Milliseconds until the pending fetches are due by age (≤ 0: now); undefined when off or none pending. */
-  private ageDueInMs(state: StageState): number | undefined {
-    return ageRotationDueInMs(state.pending[0]?.timestamp, this.clock.instant(), this.maxPendingAgeMs);
-  }
-
-  /** Re-arms the age timer for the current oldest pending fetch; its flush re-checks and re-arms. */
-  private armAgeTimer(state: StageState): LogResult['age_rotation'] {
-    this.ageTimer?.cancel();
-    this.ageTimer = undefined;
-    const due = this.ageDueInMs(state);
-    if (due === undefined) return undefined;
-    const setting = this.maxPendingAgeMs!;
-    // Already due yet still pending means the upload failed: retry later rather than in a tight loop.
-    const delay = due > 0 ? due : Math.min(setting, AGE_RETRY_MS);
-    this.ageTimer = (this.options.timers ?? systemTimers).set(() => {
-      this.ageTimer = undefined;
-      this.flush({ olderThanMs: setting }).catch((error: unknown) => this.ops.event('error', 'age_rotation_failed', { message: describeError(error) }));
-    }, delay);
-    return { max_pending_age: this.config.maxPendingAge!, due_in_ms: Math.max(0, due) };
   }
 
   private requireBucket(): void {
@@ -200,7 +182,7 @@ class DefaultStageLogger implements StageLogger {
         const earlier = await this.findLogged(state, fetchIdGiven);
         if (earlier) {
           // A retry after a crash may find a rotation still due: finish it, so retrying is always enough.
-          const due = rotationDue(state.pending.length, this.config.fetchLimit, this.ageDueInMs(state));
+          const due = rotationDue(state.pending.length, this.config.fetchLimit, this.age.dueInMs(state.pending[0]?.timestamp));
           const outcome = due ? await rotate(this.rotation, state, state.pending) : { uploads: [], error: undefined };
           const result: LogResult = {
             ...earlier,
@@ -211,7 +193,7 @@ class DefaultStageLogger implements StageLogger {
             uploads: outcome.uploads,
           };
           if (outcome.error) result.upload_error = outcome.error;
-          const age = this.armAgeTimer(state);
+          const age = this.age.arm(state.pending[0]?.timestamp);
           if (age) result.age_rotation = age;
           return result;
         }
@@ -263,7 +245,7 @@ class DefaultStageLogger implements StageLogger {
       }
 
       // Due by count, or by age (`maxPendingAge`): then everything pending goes, in fetchLimit-sized uploads.
-      if (uploadError === undefined && rotationDue(state.pending.length, this.config.fetchLimit, this.ageDueInMs(state))) {
+      if (uploadError === undefined && rotationDue(state.pending.length, this.config.fetchLimit, this.age.dueInMs(state.pending[0]?.timestamp))) {
         const outcome = await rotate(this.rotation, state, state.pending);
         uploads.push(...outcome.uploads);
         uploadError = outcome.error;
@@ -283,7 +265,7 @@ class DefaultStageLogger implements StageLogger {
       };
       if (midnight) result.midnight = midnight;
       if (uploadError) result.upload_error = uploadError;
-      const age = this.armAgeTimer(state);
+      const age = this.age.arm(state.pending[0]?.timestamp);
       if (age) result.age_rotation = age;
       return result;
     });
@@ -302,7 +284,7 @@ class DefaultStageLogger implements StageLogger {
       };
       if (outcome.error) result.upload_error = outcome.error;
       if (options.olderThanMs !== undefined) result.due = due && state.pending.length + result.uploaded_fetches > 0;
-      this.armAgeTimer(state);
+      this.age.arm(state.pending[0]?.timestamp);
       return result;
     });
   }
@@ -353,6 +335,3 @@ class DefaultStageLogger implements StageLogger {
     return this.store;
   }
 }
-
-/** After a failed upload of fetches due by age, the timer retries after this long (or maxPendingAge if shorter). */
-const AGE_RETRY_MS = 60_000;
