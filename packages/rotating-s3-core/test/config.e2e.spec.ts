@@ -41,6 +41,14 @@ describe('configuration errors from the CLI', () => {
     expect(existsSync(localDir)).toBe(false);
   });
 
+  it('a misspelt ROTATING_S3_ variable is named with the variable it most likely meant, and the command still runs', async () => {
+    const result = await runCli(['status', '--config', configFile, '--local', '--json'], { env: { ...base, ROTATING_S3_BUKET: 'other-bucket' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe(
+      'rotating-s3: warning W_ENV_UNKNOWN: ROTATING_S3_BUKET is not a rotating-s3 variable; did you mean ROTATING_S3_BUCKET? it is ignored (docs/configuration.md lists them)\n',
+    );
+  });
+
   it("a stage package's own stage.config.json is validated: its bin refuses a hand-edited file, naming it", () => {
     const pkg = join(dir, 'stage-demo');
     mkdirSync(pkg, { recursive: true });

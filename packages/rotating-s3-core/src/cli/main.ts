@@ -6,6 +6,7 @@
  */
 import { maskUrlCredentials } from '../s3/endpoint-text.js';
 import { Command, CommanderError, Option } from 'commander';
+import { unknownVariables } from '../config/env.js';
 import { resolveConfig } from '../config/load.js';
 import type { StageConfig, StageConfigInput } from '../config/schema.js';
 import { InputError, RotatingS3Error } from '../errors.js';
@@ -54,6 +55,10 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   const err = options.stderr ?? ((t: string) => void process.stderr.write(t));
   // The SDK's Node-20 deprecation notice would print on every command; `doctor` reports it once instead.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  for (const { name: variable, suggestion } of unknownVariables(process.env)) {
+    const meant = suggestion ? `did you mean ${suggestion}? ` : '';
+    err(`${name}: warning W_ENV_UNKNOWN: ${variable} is not a rotating-s3 variable; ${meant}it is ignored (docs/configuration.md lists them)\n`);
+  }
 
   let exitCode = 0;
   const program = buildProgram(name, options, out, err, (code) => {

@@ -54,6 +54,36 @@ export const PROCESS_VARIABLES: Record<string, { check: (text: string) => string
   ROTATING_S3_CONSUMER_STATE_DIR: { check: () => undefined },
 };
 
+/** Prefixes of variables the project's own tests, benches and Python helper read (never the product). */
+const FOREIGN_PREFIXES = ['ROTATING_S3_TEST_', 'ROTATING_S3_BENCH_', 'ROTATING_S3_PY_'];
+
+/**
+ * `ROTATING_S3_*` variables the product does not know, each with the known name it most likely meant: a
+ * misspelt name (`ROTATING_S3_BUKET`) would otherwise be ignored without a word and the lower layer used.
+ * The CLI prints one warning per name; nothing is refused, so a variable of a newer version does no harm.
+ */
+export function unknownVariables(env: NodeJS.ProcessEnv): Array<{ name: string; suggestion: string | undefined }> {
+  const known = [...Object.keys(FIELD_VARIABLES), ...Object.keys(PROCESS_VARIABLES)];
+  return Object.keys(env)
+    .filter((name) => name.startsWith('ROTATING_S3_') && !known.includes(name) && !FOREIGN_PREFIXES.some((p) => name.startsWith(p)))
+    .sort()
+    .map((name) => {
+      const [best] = known.map((k) => ({ k, d: editDistance(name, k) })).sort((a, b) => a.d - b.d);
+      return { name, suggestion: best && best.d <= 3 ? best.k : undefined };
+    });
+}
+
+/** Levenshtein distance (names are short: the two-row table is enough). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
 /** How the writer's default S3 store behaves (docs/configuration.md, "Operational settings"). */
 export interface WriterSettings {
   /** ROTATING_S3_SINGLE_WRITER=true: an endpoint that ignores conditional writes is acceptable. */
