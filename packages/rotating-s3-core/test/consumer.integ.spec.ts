@@ -3,7 +3,7 @@
  * delivery across interleaved logging, rotations, midnights and runs; incremental reads of daily objects;
  * separate consumers; refusal of a corrupt processed-ID file; reports of malformed daily objects.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
@@ -296,15 +296,16 @@ describe('downstream consumer against a real S3 server', () => {
   it('forgets ids older than the retention window and cursors older than the watch window, so the processed-ID file stays bounded', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
     const clock = new SettableClock('2026-11-20T15:00:00Z');
-    const { logger, consume, stateFile } = setup(stage, clock);
+    const { logger, consume, stateFile, stateDir } = setup(stage, clock);
     await logger.logFetch(matches('old', 3));
     await consume();
     clock.set('2026-11-29T15:00:00Z'); // 9 days later
     await logger.logFetch(matches('new', 1));
     await consume();
     const entry = JSON.parse(readFileSync(stateFile, 'utf8')).consumers.downstream;
-    expect(Object.keys(entry.fetches)).toEqual(['2026-11-29']);
-    expect(Object.keys(entry.records)).toEqual(['2026-11-29']);
+    expect(entry.runs.map((r: { day: string }) => r.day)).toEqual(['2026-11-29']);
+    // The expired day's run file is deleted, not just left out of the manifest.
+    expect(readdirSync(join(stateDir, entry.store))).toEqual(entry.runs.map((r: { file: string }) => r.file));
     // Cursors are kept for the watch window (8 + 30 days), to find late uploads into older objects.
     const cursorDates = (e: { objects: Record<string, { date: string }> }) => Object.values(e.objects).map((o) => o.date);
     expect(cursorDates(entry)).toEqual(['2026-11-20', '2026-11-29']);

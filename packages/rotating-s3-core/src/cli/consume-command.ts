@@ -11,6 +11,7 @@ import type { Clock } from '@js-joda/core';
 import type { StageConfig } from '../config/schema.js';
 import { createConsumer, defaultConsumerStateDir } from '../consumer/consumer.js';
 import { ConsumerError } from '../consumer/errors.js';
+import { InputError } from '../errors.js';
 import type { ConsumedRecord } from '../consumer/types.js';
 
 export interface ConsumeCommandIo {
@@ -31,6 +32,14 @@ interface ConsumeOptions {
   since?: string;
   timestampField: string;
   summary?: boolean;
+  dedupDays?: string;
+  lateUploadDays?: string;
+}
+
+/** A whole number of days from a CLI option. */
+function days(option: string, value: string): number {
+  if (!/^\d{1,5}$/.test(value)) throw new InputError('E_USAGE', `${option} ${JSON.stringify(value)} is not a whole number of days; use e.g. ${option} 8`);
+  return Number(value);
 }
 
 /** Adds the options and action of `consume` to `cmd` (which already has --stage/--config/--now). */
@@ -40,11 +49,13 @@ export function addConsumeCommand(cmd: Command, setup: (opts: ConsumeOptions) =>
       'the downstream reader: print every record of every fetch this consumer has not processed yet, local or uploaded, as JSON lines; mark them processed when the run succeeds',
     )
     .requiredOption('--consumer <name>', 'name of this consumer; each name keeps its own progress (A-Z a-z 0-9 . _ -)')
-    .option('--state-dir <dir>', 'directory of <stage>_processed_fetch_ids.json (default: $ROTATING_S3_CONSUMER_STATE_DIR, else <localDir>/consumers)')
+    .option('--state-dir <dir>', 'directory of <stage>_processed_fetch_ids.json and the run files (default: $ROTATING_S3_CONSUMER_STATE_DIR, else <localDir>/consumers)')
     .option('--dry-run', 'print what is new but commit nothing')
     .option('--since <date>', 'ignore fetches of local dates before YYYY-MM-DD (e.g. the first run of a new consumer)')
     .option('--timestamp-field <field>', "record field holding the record's own timestamp", 'timestamp')
     .option('--summary', 'print a JSON summary of the run on stderr at the end')
+    .option('--dedup-days <days>', 'days processed fetch ids and record ids are remembered, at least 7 (default 8)')
+    .option('--late-upload-days <days>', 'days after its date a daily object is still watched for late uploads, beyond --dedup-days (default 30)')
     .addHelpText(
       'after',
       '\nPrints one JSON line per new record: fetch_id, fetch_number, record_id, record_index, timestamp, date, source, record.\nA run that exits non-zero committed nothing; its records are printed again by the next run.',
@@ -61,6 +72,8 @@ export function addConsumeCommand(cmd: Command, setup: (opts: ConsumeOptions) =>
         stateDir: opts.stateDir === undefined ? defaultConsumerStateDir(config) : resolve(opts.stateDir),
         recordTimestampField: opts.timestampField,
         ...(opts.since === undefined ? {} : { since: opts.since }),
+        ...(opts.dedupDays === undefined ? {} : { dedupDays: days('--dedup-days', opts.dedupDays) }),
+        ...(opts.lateUploadDays === undefined ? {} : { lateUploadDays: days('--late-upload-days', opts.lateUploadDays) }),
         onWarning: (w) => err(`${name}: warning ${w.code}: ${w.message}\n`),
       });
       const summary = await consumer.run((record) => out.write(`${outputLine(record)}\n`), {

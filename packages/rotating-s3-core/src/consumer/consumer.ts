@@ -1,63 +1,34 @@
 /**
  * The downstream consumer: delivers every record of every fetch of a stage that this consumer has not
- * processed yet, one record at a time, and remembers what it processed (consumer/state.ts).
- *
- * One run, in this order (the order is what makes "no fetch is missed" hold while the writer runs):
- *   1. list the stage's daily objects of the watch window (a first run: every daily object in the
- *      bucket) and read each one whose ETag differs from its cursor's, or that has no cursor, from its
- *      cursor on (consumer/s3-reader.ts);
- *   2. the local bookended file (fetches not uploaded yet);
- *   3. list again and read what changed since step 1 — nearly always nothing: this catches fetches that
- *      the writer uploaded and removed from the local file between steps 1 and 2.
- * A fetch logged before step 2 is in the local file at step 2 or in a daily object at step 3, whatever its
- * date: a writer idle for days uploads its old pending fetches into their own (older) date's object, which
- * the listing shows as changed. The watch window is `retentionDays + lateUploadDays` days: cursors are kept
- * that long, and `watch_from` says from which date every object that existed has one.
- *
- * Exactly once: a fetch id already processed is skipped (the same fetch is read locally first and from S3
- * after its upload); a record whose record_id this consumer already received is not delivered again. Both
- * are remembered for `retentionDays`. Progress is committed only for records the handler returned from:
- * a crash redoes at most what was not committed, and records handled before it are not delivered again.
+ * processed yet, one record at a time (consumer/run.ts), and remembers what it processed: its cursors in
+ * the processed-ID file (consumer/state.ts) and its ids in the processed-ID store beside it
+ * (consumer/processed-store.ts), whose per-run cost follows the new data, whatever the dedup window holds.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from '@js-joda/core';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { assertStageName } from '../config/load.js';
 import type { StageConfig } from '../config/schema.js';
-import { ConfigError, InputError, describeError } from '../errors.js';
+import { ConfigError, InputError } from '../errors.js';
 import { nodeDurableFs, type DurableFs } from '../local/durable-fs.js';
-import { recordsOfPayload } from '../records/records.js';
-import { dailyObjectKey } from '../s3/daily-object.js';
-import { systemClock } from '../time/clock.js';
-import { LocalDate, formatTimestamp, localDateOf, parseTimestamp, resolveZone, type ZoneId } from '../time/zone.js';
-import { consumerCrashPoint } from './crash-point.js';
-import { ConsumerError } from './errors.js';
-import { localLogPath, readLocalFetches, unreadable } from './local-reader.js';
-import { DigestSet, digestOf } from './digest-set.js';
-import { recordIdOf, recordTimestampOf } from '../records/record-id.js';
-import type { ObjectReadOutcome } from './s3-reader.js';
-import {
-  assertConsumerName,
-  commitConsumerEntry,
-  consumerStatePath,
-  pruneConsumerEntry,
-  readConsumerEntry,
-  withConsumerRunLock,
-  type ConsumerEntry,
-  type ObjectCursor,
-} from './state.js';
-import type { ConsumedRecord, Consumer, ConsumerOptions, ConsumerWarning, RecordHandler, RunOptions, RunSummary } from './types.js';
 import { installObjectSettings } from '../s3/object-settings.js';
+import { systemClock } from '../time/clock.js';
+import { LocalDate, localDateOf, resolveZone, type ZoneId } from '../time/zone.js';
+import { ConsumerError } from './errors.js';
+import { legacyKeys, migrateLegacyEntry } from './migrate.js';
+import { ProcessedStore } from './processed-store.js';
+import { Run } from './run.js';
+import { assertConsumerName, consumerStatePath, emptyConsumerEntry, readConsumerEntry, withConsumerRunLock, type ConsumerEntry } from './state.js';
+import type { Consumer, ConsumerOptions, RecordHandler, RunOptions, RunSummary } from './types.js';
 
-/** Default days a processed fetch id, a record id and a cursor are remembered. */
+export { DEFAULT_COMMIT_INTERVAL_MS } from './run.js';
+
+/** Default dedup window: days a processed fetch id and a record id are remembered. */
 export const CONSUMER_RETENTION_DAYS = 8;
-/** The smallest retention accepted (SPEC §7: at least 7 days). */
+/** The shortest dedup window accepted (SPEC §7: at least 7 days). */
 export const MIN_RETENTION_DAYS = 7;
 /** Default days after its date that a daily object may still receive late uploads (and is watched). */
 export const DEFAULT_LATE_UPLOAD_DAYS = 30;
-/** Default milliseconds between progress commits of `run`. */
-export const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
 
 /**
  * Creates the consumer `options.consumer` of one stage.
@@ -78,6 +49,23 @@ export function defaultConsumerStateDir(config: Pick<StageConfig, 'localDir'>, e
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(config.localDir, 'consumers');
 }
 
+/** What a run needs of its consumer. */
+export interface ConsumerSettings {
+  config: StageConfig;
+  name: string;
+  clock: Clock;
+  zone: ZoneId;
+  fs: DurableFs;
+  dedupDays: number;
+  /** dedup + late-upload days: how long daily objects are watched and their cursors kept. */
+  watchDays: number;
+  stateFile: string;
+  timestampField: string;
+  readLocal: boolean;
+  since: string | undefined;
+  onWarning: ConsumerOptions['onWarning'];
+}
+
 class DefaultConsumer implements Consumer {
   readonly stateFile: string;
   private readonly config: StageConfig;
@@ -86,7 +74,7 @@ class DefaultConsumer implements Consumer {
   private readonly clock: Clock;
   private readonly zone: ZoneId;
   private readonly fs: DurableFs;
-  private readonly retentionDays: number;
+  private readonly dedupDays: number;
   private readonly lateUploadDays: number;
   private client: S3Client | undefined;
 
@@ -97,9 +85,9 @@ class DefaultConsumer implements Consumer {
     if (!this.config.bucket) {
       throw new ConfigError(`stage "${this.config.stage}" has no bucket to consume from; set ROTATING_S3_BUCKET or "bucket" in the stage config`);
     }
-    this.retentionDays = options.retentionDays ?? CONSUMER_RETENTION_DAYS;
-    if (!Number.isInteger(this.retentionDays) || this.retentionDays < MIN_RETENTION_DAYS) {
-      throw new ConfigError(`retentionDays ${options.retentionDays} is too short; use a whole number of days, at least ${MIN_RETENTION_DAYS}`);
+    this.dedupDays = options.dedupDays ?? options.retentionDays ?? CONSUMER_RETENTION_DAYS;
+    if (!Number.isInteger(this.dedupDays) || this.dedupDays < MIN_RETENTION_DAYS) {
+      throw new ConfigError(`dedup window ${this.dedupDays} days is too short; use a whole number of days, at least ${MIN_RETENTION_DAYS} (--dedup-days)`);
     }
     this.lateUploadDays = options.lateUploadDays ?? DEFAULT_LATE_UPLOAD_DAYS;
     if (!Number.isInteger(this.lateUploadDays) || this.lateUploadDays < 1) {
@@ -130,10 +118,44 @@ class DefaultConsumer implements Consumer {
   }
 
   private async runUnlocked(handler: RecordHandler, options: RunOptions, assertHeld: () => void): Promise<RunSummary> {
-    const entry = await readConsumerEntry(this.stateFile, this.config.stage, this.name);
-    const client = await this.getClient();
-    const run = new Run(this, entry, handler, options, assertHeld, client);
-    return run.execute();
+    const today = localDateOf(this.clock.instant(), this.zone);
+    const { entry, store } = await this.openStore(today.toString(), options.dryRun ?? false);
+    try {
+      const client = await this.getClient();
+      return await new Run(this.settings, entry, store, today, handler, options, assertHeld, client).execute();
+    } finally {
+      store.close();
+    }
+  }
+
+  /**
+   * This consumer's entry and its store; a version-1 entry is migrated first (a dry run, which writes
+   * nothing, reads its ids into memory instead).
+   */
+  private async openStore(today: string, dryRun: boolean): Promise<{ entry: ConsumerEntry; store: ProcessedStore }> {
+    const { stage } = this.config;
+    const stored = await readConsumerEntry(this.stateFile, stage, this.name);
+    let entry = stored?.legacy === false ? stored.entry : emptyConsumerEntry(stage, this.name, this.dedupDays);
+    const dir = () => join(this.stateDir, entry.store);
+    try {
+      if (stored?.legacy && dryRun) {
+        const { fetches: _f, records: _r, ...cursors } = stored.entry;
+        entry = { ...entry, ...cursors };
+        return { entry, store: ProcessedStore.open(dir(), [], { writable: false, today, base: legacyKeys(stored.entry) }) };
+      }
+      if (stored?.legacy) {
+        const migrate = { fs: this.fs, stateFile: this.stateFile, stateDir: this.stateDir, stage, consumer: this.name, dedupDays: this.dedupDays, today };
+        entry = await migrateLegacyEntry({ ...migrate, legacy: stored.entry });
+      }
+      return { entry, store: ProcessedStore.open(dir(), entry.runs, { writable: !dryRun, today }) };
+    } catch (cause) {
+      if (cause instanceof ConsumerError) throw cause;
+      throw new ConsumerError(
+        'E_CONSUMER_STATE',
+        `cannot open the processed-ID store ${dir()} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); check the state directory's permissions and free space`,
+        { cause },
+      );
+    }
   }
 
   private async getClient(): Promise<S3Client> {
@@ -145,15 +167,15 @@ class DefaultConsumer implements Consumer {
   }
 
   /** What a Run needs of its consumer (kept in one place rather than passed piecemeal). */
-  get settings() {
+  get settings(): ConsumerSettings {
     return {
       config: this.config,
       name: this.name,
       clock: this.clock,
       zone: this.zone,
       fs: this.fs,
-      retentionDays: this.retentionDays,
-      watchDays: this.retentionDays + this.lateUploadDays,
+      dedupDays: this.dedupDays,
+      watchDays: this.dedupDays + this.lateUploadDays,
       stateFile: this.stateFile,
       timestampField: this.options.recordTimestampField ?? 'timestamp',
       readLocal: this.options.readLocal ?? true,
@@ -161,366 +183,6 @@ class DefaultConsumer implements Consumer {
       onWarning: this.options.onWarning,
     };
   }
-}
-
-interface FetchToDeliver {
-  fetchId: string;
-  fetchNumber: number;
-  timestamp: string;
-  date: string;
-  source: 'local' | 's3';
-  /** Its records' exact JSON text (compact), in order; iterating may throw when one is unreadable (the fetch is then skipped). */
-  records: Iterable<Buffer>;
-  /** The warning for an unreadable record. */
-  unreadable: (detail: string) => ConsumerWarning;
-}
-
-/** One run: the working state between the committed entry and the next commit. */
-class Run {
-  private readonly s: DefaultConsumer['settings'];
-  private readonly today: LocalDate;
-  private readonly todayText: string;
-  private readonly processedFetches = new Set<string>();
-  /** Record ids received: loaded from the file, plus this run's (which a commit appends). */
-  private readonly receivedRecords = new DigestSet();
-  /** Fetch ids completed by this run (committed or not yet). */
-  private readonly doneFetches: string[] = [];
-  private readonly cursors: Map<string, ObjectCursor>;
-  private readonly summary: RunSummary;
-  private readonly progressive: boolean;
-  /** Every daily object of this date or later that existed at the last run has a cursor (undefined: list all). */
-  private readonly watchFrom: string | undefined;
-  private lastCommit = performance.now();
-  private warnedIdFallback = false;
-
-  constructor(
-    consumer: DefaultConsumer,
-    private readonly entry: ConsumerEntry,
-    private readonly handler: RecordHandler,
-    private readonly options: RunOptions,
-    private readonly assertHeld: () => void,
-    private readonly client: S3Client,
-  ) {
-    this.s = consumer.settings;
-    this.today = localDateOf(this.s.clock.instant(), this.s.zone);
-    this.todayText = this.today.toString();
-    for (const ids of Object.values(entry.fetches)) for (const id of ids) this.processedFetches.add(id);
-    this.receivedRecords.loadEncoded(...Object.values(entry.records));
-    this.cursors = new Map(Object.entries(entry.objects));
-    // A file of an earlier version kept cursors for the retention window only; its runs read from scan_from - 1.
-    this.watchFrom = entry.watch_from ?? (entry.scan_from === null ? undefined : LocalDate.parse(entry.scan_from).minusDays(1).toString());
-    const interval = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
-    this.progressive = !options.dryRun && Number.isFinite(interval);
-    this.summary = {
-      consumer: this.s.name,
-      stage: this.s.config.stage,
-      fetches: 0,
-      records: 0,
-      duplicate_records: 0,
-      skipped_fetches: 0,
-      daily_objects: [],
-      s3_bytes: 0,
-      local_fetches: 0,
-      committed: false,
-      dry_run: options.dryRun ?? false,
-      warnings: [],
-      state_file: this.s.stateFile,
-    };
-  }
-
-  async execute(): Promise<RunSummary> {
-    try {
-      const problems = await this.readObjects(await this.changedDates(), new Set());
-      if (this.s.readLocal) await this.readLocal();
-      await this.readObjects(await this.changedDates(), problems);
-      await this.options.beforeCommit?.();
-      if (!this.options.dryRun) {
-        consumerCrashPoint('consume:before-commit');
-        await this.commit(true);
-        consumerCrashPoint('consume:after-commit');
-      }
-      return this.summary;
-    } catch (error) {
-      // Keep what the handler finished, so the next run redoes only the rest.
-      if (this.progressive && !(error instanceof ConsumerError)) await this.commit(false).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /**
-   * Dates whose daily objects changed since they were last read, ascending: listed with an ETag other than
-   * their cursor's, listed without a cursor (new), or with a cursor but no longer listed (to report them
-   * missing), and objects with a problem (read and reported until fixed). Listed objects not read are
-   * reported `unchanged` when they are of yesterday or later.
-   */
-  private async changedDates(): Promise<string[]> {
-    const { listDailyObjects } = await import('./s3-reader.js');
-    const { bucket, prefix, stage } = this.s.config;
-    // Cursors older than watchFrom (a file of an earlier version) are watched too.
-    let listFrom = this.watchFrom;
-    for (const cursor of this.cursors.values()) if (listFrom !== undefined && cursor.date < listFrom) listFrom = cursor.date;
-    const listed = await listDailyObjects(this.client, bucket!, prefix, stage, listFrom);
-    const dates = new Set<string>();
-    const seen = new Set<string>();
-    const yesterday = this.today.minusDays(1).toString();
-    for (const object of listed) {
-      const key = dailyObjectKey(prefix, stage, object.date);
-      seen.add(key);
-      const cursor = this.cursors.get(key);
-      // Without a cursor, an object is new only from watchFrom on (older ones were read and forgotten).
-      const isNew = cursor === undefined && (this.watchFrom === undefined || object.date >= this.watchFrom);
-      if (isNew || (cursor !== undefined && (cursor.etag !== object.etag || cursor.problem !== undefined))) dates.add(object.date);
-      else if (object.date >= yesterday) this.report({ key, status: 'unchanged', bytes: 0 });
-    }
-    for (const [key, cursor] of this.cursors) {
-      if (cursor.problem !== undefined || !seen.has(key)) dates.add(cursor.date);
-    }
-    return [...dates].filter((d) => this.s.since === undefined || d >= this.s.since).sort();
-  }
-
-  /** Reads each date's daily object from its cursor; returns the keys found not in the SPEC §4 shape. */
-  private async readObjects(dates: string[], skip: Set<string>): Promise<Set<string>> {
-    const { readDailyObjectFetches } = await import('./s3-reader.js');
-    const problems = new Set<string>();
-    for (const date of dates) {
-      const key = dailyObjectKey(this.s.config.prefix, this.s.config.stage, date);
-      if (skip.has(key)) continue;
-      const where = `s3://${this.s.config.bucket}/${key}`;
-      const had = this.cursors.get(key);
-      const reads = readDailyObjectFetches({ client: this.client, bucket: this.s.config.bucket!, key, date, cursor: had });
-      let outcome: ObjectReadOutcome | undefined;
-      try {
-        while (outcome === undefined) {
-          const step = await reads.next();
-          if (step.done) {
-            outcome = step.value;
-            break;
-          }
-          const event = step.value;
-          if (event.kind === 'fetch') {
-            const f = event.fetch;
-            const records = f.data === undefined ? [] : recordsOfPayload(f.data, this.s.config.recordsPath).records;
-            await this.deliver({
-              fetchId: f.fetchId,
-              fetchNumber: f.fetchNumber,
-              timestamp: f.timestamp,
-              date,
-              source: 's3',
-              records,
-              unreadable: (detail) => ({ code: 'corrupt_daily_object', message: `${where}: fetch ${f.fetchId}: ${detail}` }),
-            });
-          } else if (event.kind === 'cursor') {
-            // Every fetch of the upload is handled: the cursor may be committed.
-            this.cursors.set(key, event.cursor);
-          } else {
-            this.warn({ code: 'daily_object_reread', message: `${where}: reading it in full (${event.reason}); fetches already processed are skipped` });
-          }
-        }
-      } finally {
-        await reads.return(undefined as never).catch(() => undefined);
-      }
-      this.summary.s3_bytes += outcome.bytes;
-      const report: RunSummary['daily_objects'][number] = { key, status: outcome.status, bytes: outcome.bytes };
-      if (outcome.cursor) this.cursors.set(key, outcome.cursor);
-      else this.cursors.delete(key);
-      if (outcome.status === 'missing' && had !== undefined) {
-        this.warn({ code: 'daily_object_missing', message: `${where} was read before but no longer exists; nothing more to read from it` });
-      }
-      if (outcome.problem !== undefined) {
-        report.problem = outcome.problem;
-        problems.add(key);
-        this.warn({
-          code: 'corrupt_daily_object',
-          message: `${where} is not a valid rotating-s3 daily object (${outcome.problem}); fetches before the problem were read, the rest of it is skipped and it is read again next run — fix or move it aside; other daily objects are read as usual`,
-        });
-      }
-      this.report(report);
-    }
-    return problems;
-  }
-
-  /** One line per object in the summary: the second look (step 3) only counts when it read something. */
-  private report(read: RunSummary['daily_objects'][number]): void {
-    const earlier = this.summary.daily_objects.find((r) => r.key === read.key);
-    if (!earlier) {
-      this.summary.daily_objects.push(read);
-    } else if (read.status === 'incremental' || read.status === 'full') {
-      earlier.status = earlier.status === 'full' ? 'full' : read.status;
-      earlier.bytes += read.bytes;
-    }
-  }
-
-  private async readLocal(): Promise<void> {
-    const path = localLogPath(this.s.config.localDir, this.s.config.stage);
-    for await (const event of readLocalFetches(path, this.s.config.recordsPath)) {
-      if (event.kind === 'warning') {
-        this.warn(event.warning);
-        continue;
-      }
-      const f = event.fetch;
-      this.summary.local_fetches++;
-      let date: string;
-      try {
-        date = localDateOf(parseTimestamp(f.timestamp), this.s.zone).toString();
-      } catch {
-        this.warn({
-          code: 'unreadable_local_fetch',
-          message: `fetch ${f.fetchId} in ${path} has an unreadable timestamp ${JSON.stringify(f.timestamp)}; skipped`,
-        });
-        continue;
-      }
-      await this.deliver({
-        fetchId: f.fetchId,
-        fetchNumber: f.fetchNumber,
-        timestamp: f.timestamp,
-        date,
-        source: 'local',
-        records: f.records,
-        unreadable: (detail) => unreadable(path, f, detail),
-      });
-    }
-  }
-
-  /** Hands the fetch's new records to the handler, one by one, then marks the fetch processed. */
-  private async deliver(fetch: FetchToDeliver): Promise<void> {
-    if (this.s.since !== undefined && fetch.date < this.s.since) return;
-    if (this.processedFetches.has(fetch.fetchId)) {
-      this.summary.skipped_fetches++;
-      return;
-    }
-    const iterator = fetch.records[Symbol.iterator]();
-    for (let index = 0; ; index++) {
-      let step: IteratorResult<Buffer>;
-      try {
-        step = iterator.next();
-      } catch (error) {
-        // Records handled so far are remembered; the fetch is not marked processed.
-        this.warn(fetch.unreadable(describeError(error)));
-        return;
-      }
-      if (step.done) break;
-      const record = step.value;
-      const { recordId, fromContent } = recordIdOf(record, this.s.config.recordIdField);
-      const recordJson = record.toString('utf8');
-      if (fromContent && !this.warnedIdFallback) this.warnIdFallback(fetch.fetchId, index);
-      const digest = digestOf(recordId);
-      if (this.receivedRecords.has(digest)) {
-        this.summary.duplicate_records++;
-        continue;
-      }
-      const handled = this.handler(
-        consumedRecord(recordJson, {
-          record_id: recordId,
-          fetch_id: fetch.fetchId,
-          fetch_number: fetch.fetchNumber,
-          record_index: index,
-          timestamp: recordTimestampOf(record, this.s.timestampField) ?? fetch.timestamp,
-          date: fetch.date,
-          source: fetch.source,
-        }),
-      );
-      // A synchronous handler is not awaited: no promise per record.
-      if (handled !== undefined) await handled;
-      this.receivedRecords.remember(digest);
-      this.summary.records++;
-      consumerCrashPoint('consume:after-emit');
-    }
-    this.processedFetches.add(fetch.fetchId);
-    this.doneFetches.push(fetch.fetchId);
-    this.summary.fetches++;
-    if (this.progressive && performance.now() - this.lastCommit >= (this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS)) await this.commit(false);
-  }
-
-  private warnIdFallback(fetchId: string, index: number): void {
-    this.warnedIdFallback = true;
-    const field = this.s.config.recordIdField;
-    this.warn({
-      code: 'record_id_fallback',
-      message:
-        field === undefined
-          ? `stage "${this.s.config.stage}" has no recordIdField: record ids are content hashes (sha256 of the record's exact JSON text); set recordIdField to use a field of the record`
-          : `records without a string or number "${field}" get a content hash as record_id (first: fetch ${fetchId}, record ${index}); said once per run`,
-    });
-  }
-
-  private warn(warning: ConsumerWarning): void {
-    this.summary.warnings.push(warning);
-    this.s.onWarning?.(warning);
-  }
-
-  /** Writes the committed entry plus this run's progress; `complete` also moves `scan_from` to today. */
-  private async commit(complete: boolean): Promise<void> {
-    this.assertHeld();
-    const day = this.todayText;
-    const fetches =
-      this.doneFetches.length === 0 ? this.entry.fetches : { ...this.entry.fetches, [day]: [...(this.entry.fetches[day] ?? []), ...this.doneFetches] };
-    const added = this.receivedRecords.encodeAdded();
-    const records = added === '' ? this.entry.records : { ...this.entry.records, [day]: (this.entry.records[day] ?? '') + added };
-    const next: ConsumerEntry = {
-      scan_from: complete ? this.nextScanFrom() : this.entry.scan_from,
-      last_run: complete ? formatTimestamp(this.s.clock.instant(), this.s.zone) : this.entry.last_run,
-      fetches,
-      records,
-      objects: Object.fromEntries(this.cursors),
-    };
-    const oldestCursor = this.today.minusDays(this.s.watchDays).toString();
-    // Only a complete run has read every changed object: then all from the window's start have cursors.
-    const watchFrom = complete ? (this.watchFrom !== undefined && this.watchFrom > oldestCursor ? this.watchFrom : oldestCursor) : this.watchFrom;
-    if (watchFrom !== undefined) next.watch_from = watchFrom;
-    const pruned = pruneConsumerEntry(next, this.today.minusDays(this.s.retentionDays).toString(), oldestCursor);
-    if (this.unchanged(pruned)) {
-      // Nothing new and nothing to forget: rewriting the file would only cost time.
-      this.summary.committed = true;
-      return;
-    }
-    try {
-      await commitConsumerEntry(this.s.fs, this.s.stateFile, this.s.config.stage, this.s.name, pruned);
-    } catch (cause) {
-      if (cause instanceof ConsumerError) throw cause;
-      const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-      throw new ConsumerError(
-        'E_CONSUMER_STATE',
-        `cannot write the processed-ID file ${this.s.stateFile} (${code}); nothing of this run was committed since the last commit — check the state directory`,
-        { cause },
-      );
-    }
-    this.lastCommit = performance.now();
-    this.summary.committed = true;
-  }
-
-  /** True when `next` holds nothing that the committed entry does not (last_run aside). */
-  private unchanged(next: ConsumerEntry): boolean {
-    const days = (record: Record<string, unknown>) => Object.keys(record).sort().join();
-    return (
-      this.doneFetches.length === 0 &&
-      this.receivedRecords.addedCount === 0 &&
-      next.scan_from === this.entry.scan_from &&
-      next.watch_from === this.entry.watch_from &&
-      days(next.fetches) === days(this.entry.fetches) &&
-      days(next.records) === days(this.entry.records) &&
-      JSON.stringify(next.objects) === JSON.stringify(this.entry.objects)
-    );
-  }
-
-  /** Today, unless an object with a problem is older: it stays in range so it is reported until fixed. */
-  private nextScanFrom(): string {
-    let from = this.todayText;
-    for (const cursor of this.cursors.values()) if (cursor.problem !== undefined && cursor.date < from) from = cursor.date;
-    return from;
-  }
-}
-
-/** A delivered record: `record_json` is its exact text; `record` parses it on first use (most callers never do). */
-function consumedRecord(recordJson: string, fields: Omit<ConsumedRecord, 'record' | 'record_json'>): ConsumedRecord {
-  let parsed: { value: unknown } | undefined;
-  return {
-    ...fields,
-    record_json: recordJson,
-    get record(): unknown {
-      parsed ??= { value: JSON.parse(recordJson) as unknown };
-      return parsed.value;
-    },
-  };
 }
 
 function isDate(text: string): boolean {
@@ -532,3 +194,4 @@ function isDate(text: string): boolean {
     return false;
   }
 }
+

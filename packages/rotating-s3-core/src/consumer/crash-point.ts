@@ -4,7 +4,7 @@
  * can prove that a killed run loses and doubles nothing. `consume:after-emit:<n>` waits for the n-th
  * delivered record (default 1). Unset in production: the check is one comparison.
  */
-export type ConsumerCrashStep = 'consume:after-emit' | 'consume:before-commit' | 'consume:after-commit';
+export type ConsumerCrashStep = 'consume:after-emit' | 'consume:after-run-files' | 'consume:before-commit' | 'consume:after-commit';
 
 const match = /^(consume:[a-z-]+)(?::(\d+))?$/.exec(process.env['ROTATING_S3_TEST_CRASH_AT'] ?? '');
 const step = match?.[1];

@@ -1,8 +1,9 @@
 /**
- * The record ids a consumer already received, as 96-bit digests (the first 12 bytes of sha256 of the id) in
- * an open-addressing hash table of plain 32-bit words: ~24 bytes per id and no object per id, so a run
- * over millions of records neither bloats nor churns the JS heap. In the processed-ID file a digest is its
- * 12 bytes in base64url: exactly 16 characters, concatenated per day (consumer/state.ts).
+ * The ids a consumer run added (consumer/processed-store.ts), as 96-bit digests (the first 12 bytes of
+ * sha256 of the id) in an open-addressing hash table of plain 32-bit words: ~24 bytes per id and no object
+ * per id, so a run over millions of records neither bloats nor churns the JS heap. A version-1
+ * processed-ID file held a digest as its 12 bytes in base64url: exactly 16 characters, concatenated per
+ * day (read once, by the migration).
  */
 import { hash } from 'node:crypto';
 
@@ -16,22 +17,14 @@ export class DigestSet {
   private mask = 1023;
   private count = 0;
   private hasZero = false;
-  /** Digests added with `remember`, in order, as raw bytes (what a commit appends to the file). */
-  private added = Buffer.allocUnsafe(DIGEST_BYTES * 256);
-  private addedTotal = 0;
-
-  /** How many digests `remember` added. */
-  get addedCount(): number {
-    return this.addedTotal;
-  }
 
   get size(): number {
     return this.count + (this.hasZero ? 1 : 0);
   }
 
   /**
-   * Makes room for `additional` more digests at once, so loading a large history rehashes the table
-   * once instead of at every doubling (a consumer loads millions of digests at the start of each run).
+   * Makes room for `additional` more digests at once, so loading a large set rehashes the table once
+   * instead of at every doubling.
    */
   reserve(additional: number): void {
     let mask = this.mask;
@@ -39,17 +32,15 @@ export class DigestSet {
     if (mask !== this.mask) this.resize(mask);
   }
 
-  /** Loads digests from the file's form (16 base64url characters each, concatenated), one string per day. */
-  loadEncoded(...days: string[]): void {
-    this.reserve(days.reduce((n, encoded) => n + Math.floor(encoded.length / DIGEST_CHARS), 0));
-    for (const encoded of days) {
-      const bytes = Buffer.from(encoded, 'base64url');
-      for (let i = 0; i + DIGEST_BYTES <= bytes.length; i += DIGEST_BYTES)
-        this.insert(bytes.readUInt32BE(i), bytes.readUInt32BE(i + 4), bytes.readUInt32BE(i + 8));
-    }
+  /** Adds the digests of the file form (16 base64url characters each, concatenated). */
+  addEncoded(encoded: string, mapFirstWord: (a: number) => number = (a) => a): void {
+    const bytes = Buffer.from(encoded, 'base64url');
+    this.reserve(Math.floor(bytes.length / DIGEST_BYTES));
+    for (let i = 0; i + DIGEST_BYTES <= bytes.length; i += DIGEST_BYTES)
+      this.insert(mapFirstWord(bytes.readUInt32BE(i)), bytes.readUInt32BE(i + 4), bytes.readUInt32BE(i + 8));
   }
 
-  /** True when the digest was received before (loaded, or remembered by this run). */
+  /** True when the digest is in the set. */
   has(digest: Digest): boolean {
     const [a, b, c] = digest;
     if (a === 0 && b === 0 && c === 0) return this.hasZero;
@@ -63,25 +54,59 @@ export class DigestSet {
     }
   }
 
-  /** Adds the digest and keeps it among this run's additions. */
-  remember(digest: Digest): void {
-    const [a, b, c] = digest;
-    if (!this.insert(a, b, c)) return;
-    if ((this.addedTotal + 1) * DIGEST_BYTES > this.added.length) {
-      const grown = Buffer.allocUnsafe(this.added.length * 2);
-      this.added.copy(grown, 0, 0, this.addedTotal * DIGEST_BYTES);
-      this.added = grown;
-    }
-    const at = this.addedTotal * DIGEST_BYTES;
-    this.added.writeUInt32BE(a, at);
-    this.added.writeUInt32BE(b, at + 4);
-    this.added.writeUInt32BE(c, at + 8);
-    this.addedTotal++;
+  /** Adds the digest; false when it was already there. */
+  remember(digest: Digest): boolean {
+    return this.insert(digest[0], digest[1], digest[2]);
   }
 
-  /** This run's additions in the file's form. */
-  encodeAdded(): string {
-    return this.added.toString('base64url', 0, this.addedTotal * DIGEST_BYTES);
+  /**
+   * Every digest, ascending (unsigned, word by word), as three words each: a counting sort on the top
+   * bits of the first word then an insertion sort of each (tiny, digests being uniform) bucket.
+   */
+  sorted(): Uint32Array {
+    const n = this.size;
+    const bits = Math.max(1, Math.min(20, Math.ceil(Math.log2(n + 1))));
+    const shift = 32 - bits;
+    const starts = new Uint32Array((1 << bits) + 1);
+    const each = (fn: (a: number, b: number, c: number) => void) => {
+      if (this.hasZero) fn(0, 0, 0);
+      for (let at = 0; at < this.slots.length; at += 3) {
+        const a = this.slots[at]!;
+        const b = this.slots[at + 1]!;
+        const c = this.slots[at + 2]!;
+        if (a !== 0 || b !== 0 || c !== 0) fn(a, b, c);
+      }
+    };
+    each((a) => starts[(a >>> shift) + 1]!++);
+    for (let i = 1; i < starts.length; i++) starts[i]! += starts[i - 1]!;
+    const next = starts.slice(0, -1);
+    const out = new Uint32Array(3 * n);
+    each((a, b, c) => {
+      const at = 3 * next[a >>> shift]!++;
+      out[at] = a;
+      out[at + 1] = b;
+      out[at + 2] = c;
+    });
+    for (let bucket = 0; bucket < starts.length - 1; bucket++) {
+      for (let i = starts[bucket]! + 1; i < starts[bucket + 1]!; i++) {
+        const a = out[3 * i]!;
+        const b = out[3 * i + 1]!;
+        const c = out[3 * i + 2]!;
+        let j = i - 1;
+        for (; j >= starts[bucket]!; j--) {
+          const x = out[3 * j]!;
+          const y = out[3 * j + 1]!;
+          if (x < a || (x === a && (y < b || (y === b && out[3 * j + 2]! < c)))) break;
+          out[3 * j + 3] = x;
+          out[3 * j + 4] = y;
+          out[3 * j + 5] = out[3 * j + 2]!;
+        }
+        out[3 * j + 3] = a;
+        out[3 * j + 4] = b;
+        out[3 * j + 5] = c;
+      }
+    }
+    return out;
   }
 
   /** Returns false when the digest was already there. */

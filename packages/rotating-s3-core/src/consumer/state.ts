@@ -2,29 +2,37 @@
  * The processed-ID file `<stateDir>/<stage>_processed_fetch_ids.json` (SPEC §2): what each consumer of a
  * stage has already processed. One file per stage and state directory; each consumer owns one entry of
  * `consumers`, keyed by its name, so several consumers may share a state directory and stay independent.
+ * It is small: the ids themselves are in each consumer's run files (consumer/processed-store.ts), which
+ * its entry names.
  *
  *   {
- *     "version": 1,
+ *     "version": 2,
  *     "stage": "merge",
  *     "consumers": {
  *       "billing": {
  *         "scan_from": "2026-11-28",            // stage-zone date of the last complete run
  *         "last_run": "2026-11-28T14:03:11.512-05:00",
- *         "fetches": { "2026-11-28": ["<fetch_id>", …] },   // by the date they were processed
- *         "records": { "2026-11-28": "<16-char digest><16-char digest>…" },
  *         "objects": { "<daily object key>": { "date", "etag", "offset", "uploads", … } },
- *         "watch_from": "2026-10-21"             // every daily object of this date or later has a cursor
+ *         "watch_from": "2026-10-21",            // every daily object of this date or later has a cursor
+ *         "dedup_days": 8,                       // the window the ids are kept for
+ *         "store": "merge_billing.processed",    // the directory of the run files, beside this file
+ *         "runs": [{ "file": "2026-11-28-000007.run", "day": "2026-11-28", "count": 2000, "sha256": "…" }]
  *       }
  *     }
  *   }
  *
+ * Version 1 (before the store) kept the ids inline: `"fetches": { "<day>": ["<fetch_id>", …] }` and
+ * `"records": { "<day>": "<16-char base64url digest>…" }`. Such an entry is read as a legacy entry; the
+ * consumer's first run converts it into run files (consumer/migrate.ts) and writes its entry in version 2,
+ * leaving the other consumers' entries as they are.
+ *
  * Invariants:
- * - Entries of `fetches` and `records` older than the retention window, and cursors older than the watch
- *   window (retention + late-upload days), are pruned at each commit, so the file is bounded by the
- *   windows, not by the history.
+ * - Runs older than the dedup window, and cursors older than the watch window (dedup + late-upload days),
+ *   are pruned at each commit, so the file is bounded by the windows, not by the history.
  * - The file is written only by `commitConsumerEntry`: under the file's update lock it re-reads the file,
  *   replaces this consumer's entry and writes atomically (temp → fsync → rename → fsync dir), so a crash
- *   leaves the old or the new file and a concurrent consumer's entry is never lost.
+ *   leaves the old or the new file and a concurrent consumer's entry is never lost. The run files it names
+ *   are written and fsynced before.
  * - A file that cannot be parsed or does not match this shape is refused with an error naming it; it is
  *   never reset, which would make every consumer reprocess everything.
  */
@@ -63,7 +71,26 @@ export const objectCursorSchema = v.strictObject({
 });
 export type ObjectCursor = v.InferOutput<typeof objectCursorSchema>;
 
+const runRefSchema = v.strictObject({
+  file: v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}-\d{6,}\.run$/, 'must be a run file name <day>-<gen>.run')),
+  day: DATE,
+  count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')),
+});
+
 export const consumerEntrySchema = v.strictObject({
+  scan_from: v.nullable(DATE),
+  last_run: v.nullable(v.string()),
+  objects: v.record(v.string(), objectCursorSchema),
+  watch_from: v.optional(DATE),
+  dedup_days: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  store: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+\.processed$/, 'must be a directory name <stage>_<consumer>.processed')),
+  runs: v.array(runRefSchema),
+});
+export type ConsumerEntry = v.InferOutput<typeof consumerEntrySchema>;
+
+/** An entry of a version-1 file (ids inline), converted by the consumer's next run. */
+export const legacyEntrySchema = v.strictObject({
   scan_from: v.nullable(DATE),
   last_run: v.nullable(v.string()),
   fetches: v.record(DATE, v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')))),
@@ -82,17 +109,21 @@ export const consumerEntrySchema = v.strictObject({
    */
   watch_from: v.optional(DATE),
 });
-export type ConsumerEntry = v.InferOutput<typeof consumerEntrySchema>;
+export type LegacyConsumerEntry = v.InferOutput<typeof legacyEntrySchema>;
 
-const stateFileSchema = v.strictObject({
-  version: v.literal(1),
-  stage: v.string(),
-  consumers: v.record(v.pipe(v.string(), v.regex(CONSUMER_NAME_PATTERN, 'must be a valid consumer name')), consumerEntrySchema),
-});
-export type ConsumerStateFile = v.InferOutput<typeof stateFileSchema>;
+export type StoredEntry = { legacy: false; entry: ConsumerEntry } | { legacy: true; entry: LegacyConsumerEntry };
 
-export function emptyConsumerEntry(): ConsumerEntry {
-  return { scan_from: null, last_run: null, fetches: {}, records: {}, objects: {} };
+/** An entry is legacy (version 1) when it holds its ids inline. */
+const entrySchemaOf = (value: unknown) =>
+  typeof value === 'object' && value !== null && ('records' in value || 'fetches' in value) ? legacyEntrySchema : consumerEntrySchema;
+
+export function emptyConsumerEntry(stage: string, consumer: string, dedupDays: number): ConsumerEntry {
+  return { scan_from: null, last_run: null, objects: {}, dedup_days: dedupDays, store: consumerStoreName(stage, consumer), runs: [] };
+}
+
+/** The directory of a consumer's run files, beside the processed-ID file: `<stage>_<consumer>.processed`. */
+export function consumerStoreName(stage: string, consumer: string): string {
+  return `${stage}_${consumer}.processed`;
 }
 
 /** `<stateDir>/<stage>_processed_fetch_ids.json`. */
@@ -113,14 +144,9 @@ export function assertConsumerName(name: string): string {
 const CORRUPT_FIX =
   'restore it from a backup, or move it aside to start this state directory over (every consumer in it then receives all data again); it was NOT reset';
 
-/** Reads and validates the whole file; undefined when it does not exist yet. */
-export async function readConsumerStateFile(path: string, stage: string): Promise<ConsumerStateFile | undefined> {
-  return readValidated(path, stage, stateFileSchema);
-}
-
-/** The file's shape with the entries left unchecked (a commit checks all but the one it replaces). */
+/** The file's shape with the entries left unchecked (each is checked against its version's schema). */
 const stateFileOutlineSchema = v.strictObject({
-  version: v.literal(1),
+  version: v.union([v.literal(1), v.literal(2)], 'must be 1 or 2 (a newer file needs a newer rotating-s3)'),
   stage: v.string(),
   consumers: v.record(v.pipe(v.string(), v.regex(CONSUMER_NAME_PATTERN, 'must be a valid consumer name')), v.unknown()),
 });
@@ -163,45 +189,40 @@ async function readValidated<T extends { stage: string }>(path: string, stage: s
   return parsed.output;
 }
 
-/** This consumer's entry (empty for a consumer that never committed). */
-export async function readConsumerEntry(path: string, stage: string, consumer: string): Promise<ConsumerEntry> {
-  const file = await readConsumerStateFile(path, stage);
-  return file?.consumers[consumer] ?? emptyConsumerEntry();
+/** Checks one consumer's entry against the schema of its version. */
+function checkEntry(path: string, name: string, value: unknown): StoredEntry {
+  const schema = entrySchemaOf(value);
+  const checked = v.safeParse(schema, value);
+  if (!checked.success) {
+    const issue = checked.issues[0];
+    const at = v.getDotPath(issue);
+    const where = at ? `consumers.${name}.${at}` : `consumers.${name}`;
+    throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, {
+      cause: new v.ValiError(checked.issues),
+    });
+  }
+  return schema === legacyEntrySchema
+    ? { legacy: true, entry: checked.output as LegacyConsumerEntry }
+    : { legacy: false, entry: checked.output as ConsumerEntry };
 }
 
-/**
- * Drops ids older than `oldestDate` and cursors older than `oldestCursorDate` (ISO dates compare as
- * strings). Pure.
- */
-export function pruneConsumerEntry(entry: ConsumerEntry, oldestDate: string, oldestCursorDate = oldestDate): ConsumerEntry {
-  const keep = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([day]) => day >= oldestDate));
-  return {
-    ...entry,
-    fetches: keep(entry.fetches),
-    records: keep(entry.records),
-    objects: Object.fromEntries(Object.entries(entry.objects).filter(([, cursor]) => cursor.date >= oldestCursorDate)),
-  };
+/** This consumer's entry (undefined for a consumer that never committed). */
+export async function readConsumerEntry(path: string, stage: string, consumer: string): Promise<StoredEntry | undefined> {
+  const file = await readValidated(path, stage, stateFileOutlineSchema);
+  const value = file?.consumers[consumer];
+  return value === undefined ? undefined : checkEntry(path, consumer, value);
 }
 
 /** Replaces this consumer's entry in the file, atomically and under the file's update lock. */
 export async function commitConsumerEntry(fs: DurableFs, path: string, stage: string, consumer: string, entry: ConsumerEntry): Promise<void> {
   await withLock(path, `${path}.lock`, 'the processed-ID file', async () => {
     // Re-read under the lock: another consumer may have committed since this run started.
-    const file = (await readValidated(path, stage, stateFileOutlineSchema)) ?? { version: 1 as const, stage, consumers: {} };
+    const file = (await readValidated(path, stage, stateFileOutlineSchema)) ?? { version: 2 as const, stage, consumers: {} };
     for (const [name, other] of Object.entries(file.consumers)) {
-      if (name === consumer) continue; // replaced below: not worth validating (or copying) again
-      const checked = v.safeParse(consumerEntrySchema, other);
-      if (!checked.success) {
-        const issue = checked.issues[0];
-        const at = v.getDotPath(issue);
-        const where = at ? `consumers.${name}.${at}` : `consumers.${name}`;
-        throw new ConsumerError('E_CONSUMER_STATE', `processed-ID file ${path} is corrupt (${where}: ${issue.message}); ${CORRUPT_FIX}`, {
-          cause: new v.ValiError(checked.issues),
-        });
-      }
+      if (name !== consumer) checkEntry(path, name, other); // this one is replaced below: not worth checking again
     }
     file.consumers[consumer] = entry;
-    await fs.writeAtomic(path, `${JSON.stringify(file)}\n`);
+    await fs.writeAtomic(path, `${JSON.stringify({ ...file, version: 2 })}\n`);
   });
 }
 

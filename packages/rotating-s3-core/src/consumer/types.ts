@@ -10,7 +10,8 @@ export interface ConsumerOptions {
   /** Name of this consumer, `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`. Consumers with different names keep separate progress. Required. */
   consumer: string;
   /**
-   * Directory of the processed-ID file `<stage>_processed_fetch_ids.json` (one entry per consumer inside).
+   * Directory of the processed-ID file `<stage>_processed_fetch_ids.json` (one entry per consumer inside)
+   * and of each consumer's run files `<stage>_<consumer>.processed/`.
    * Default: `ROTATING_S3_CONSUMER_STATE_DIR`, else `<localDir>/consumers`.
    */
   stateDir?: string;
@@ -21,14 +22,17 @@ export interface ConsumerOptions {
   /** Crash-safe writes of the processed-ID file. Default: the real file system. */
   fs?: DurableFs;
   /**
-   * Days a processed fetch id, a received record id and a daily-object cursor are remembered, counted from
-   * the stage-zone date they were processed on. Minimum 7. Default: 8.
+   * The dedup window: days a processed fetch id and a received record id are remembered, counted from the
+   * stage-zone date they were processed on (cursors are kept this long plus `lateUploadDays`). A run's
+   * cost does not grow with it. Minimum 7. Default: 8. (`consume --dedup-days`.)
    */
+  dedupDays?: number;
+  /** Former name of `dedupDays` (used when `dedupDays` is not given). */
   retentionDays?: number;
   /**
    * Days after its date that a daily object may still receive late uploads (a writer idle that long with
    * pending fetches uploads them into their own date's object at its next log or flush). Daily objects are
-   * watched for changes for `retentionDays + lateUploadDays` days. Minimum 1. Default: 30.
+   * watched for changes for `dedupDays + lateUploadDays` days. Minimum 1. Default: 30.
    */
   lateUploadDays?: number;
   /** Field of a record holding its own timestamp (a string); absent: the fetch's timestamp is used. Default: `"timestamp"`. */
