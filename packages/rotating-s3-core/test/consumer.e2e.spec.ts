@@ -7,7 +7,7 @@
  * not exit 0 committed nothing, so its records are printed again by the next run.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStageLogger } from '../src/index.js';
@@ -114,6 +114,28 @@ describe('rotating-s3 consume', () => {
     const rerun = await consume(stage, ['--consumer', 'downstream']);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(ids(rerun.stdout)).toEqual(all);
+    expect((await consume(stage, ['--consumer', 'downstream'])).stdout).toBe('');
+  });
+
+  it('redoes a run killed after writing its run files but before naming them in the processed-ID file, and deletes the orphans', async () => {
+    const stage = await createTestStage({ fetchLimit: 4 });
+    const first = await logMany(stage, 3, 2, 'a');
+    expect((await consume(stage, ['--consumer', 'downstream'])).code).toBe(0);
+    const stateFile = join(stage.dir, 'state', 'merge_processed_fetch_ids.json');
+    const before = readFileSync(stateFile, 'utf8');
+    const store = join(stage.dir, 'state', 'merge_downstream.processed');
+    const committedFiles = readdirSync(store);
+    const all = await logMany(stage, 5, 2, 'b');
+    const killed = await consume(stage, ['--consumer', 'downstream'], { ROTATING_S3_TEST_CRASH_AT: 'consume:after-run-files' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(readFileSync(stateFile, 'utf8')).toBe(before);
+    expect(readdirSync(store).length).toBeGreaterThan(committedFiles.length); // the new run file, named by no manifest
+    const rerun = await consume(stage, ['--consumer', 'downstream']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(ids(rerun.stdout)).toEqual(all);
+    expect(ids(rerun.stdout)).not.toContain(first[0]);
+    const runs = (JSON.parse(readFileSync(stateFile, 'utf8')).consumers.downstream.runs as Array<{ file: string }>).map((r) => r.file);
+    expect(readdirSync(store).sort()).toEqual(runs.sort());
     expect((await consume(stage, ['--consumer', 'downstream'])).stdout).toBe('');
   });
 

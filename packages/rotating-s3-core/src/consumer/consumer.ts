@@ -147,7 +147,8 @@ class DefaultConsumer implements Consumer {
         const migrate = { fs: this.fs, stateFile: this.stateFile, stateDir: this.stateDir, stage, consumer: this.name, dedupDays: this.dedupDays, today };
         entry = await migrateLegacyEntry({ ...migrate, legacy: stored.entry });
       }
-      return { entry, store: ProcessedStore.open(dir(), entry.runs, { writable: !dryRun, today }) };
+      const oldestDay = LocalDate.parse(today).minusDays(this.dedupDays).toString();
+      return { entry, store: ProcessedStore.open(dir(), entry.runs, { writable: !dryRun, today, oldestDay }) };
     } catch (cause) {
       if (cause instanceof ConsumerError) throw cause;
       throw new ConsumerError(

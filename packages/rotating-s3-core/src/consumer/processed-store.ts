@@ -72,9 +72,13 @@ export class ProcessedStore {
   /**
    * Opens the files the manifest names (refusing a missing or damaged one) and, when `writable` (the run
    * holds the consumer's lock), deletes files it does not name. `base`: keys that are not in files (a
-   * dry run over a version-1 file).
+   * dry run over a version-1 file). `oldestDay`: the first day of the dedup window.
    */
-  static open(dir: string, runs: RunRef[], options: { writable: boolean; today: string; base?: DigestSet; spillKeys?: number }): ProcessedStore {
+  static open(
+    dir: string,
+    runs: RunRef[],
+    options: { writable: boolean; today: string; base?: DigestSet; spillKeys?: number; oldestDay?: string },
+  ): ProcessedStore {
     const store = new ProcessedStore(dir, runs, options.writable, options.today, options.spillKeys ?? SPILL_KEYS);
     if (options.base) store.fresh = options.base;
     if (options.writable) {
@@ -82,7 +86,8 @@ export class ProcessedStore {
       const named = new Set(runs.map((run) => run.file));
       for (const name of readdirSync(dir)) if (!named.has(name)) unlinkSync(join(dir, name));
     }
-    for (const run of runs) store.readers.set(run.file, store.openRun(run));
+    // Days before the window are not looked up (the next commit drops them).
+    for (const run of runs) if (run.day >= (options.oldestDay ?? '')) store.readers.set(run.file, store.openRun(run));
     return store;
   }
 
