@@ -2,13 +2,14 @@
 /**
  * Benchmark (not a test): does a consumer run cost what is new, whatever the dedup window holds?
  *
- *   node bench/consumer-window.mjs [--mib 1024] [--retention 8]
+ *   node bench/consumer-window.mjs [--mib 1024] [--retention 8] [--long-retention 30]
  *
  * Writes `mib` MiB of history (30 daily objects of uploads × 25 fetches × 20 records of ~500 bytes) into a
  * moto server it starts, then measures, side by side:
- *   daily      the history consumed one run a day (steady state), then three rounds that each append 100
- *              fetches (2000 records) to the last day: median wall ms, against the same on a stage with
- *              no history; the size of the processed-ID state (entry point + index);
+ *   daily      the history consumed one run a day (steady state) by two consumers, one with a dedup window
+ *              of `retention` days and one of `long-retention` days, then three rounds that each append
+ *              100 fetches (2000 records) to the last day: median wall ms of each, against the same on a
+ *              stage with no history; the size of the processed-ID state (entry point + run files);
  *   catch-up   a new consumer reading the whole history in one run, in a child process: wall s and peak RSS.
  * Needs the built package (dist/).
  */
@@ -25,6 +26,7 @@ const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const MIB = option('--mib', 1024);
 const RETENTION = option('--retention', 8);
+const LONG_RETENTION = option('--long-retention', 30);
 const DAYS = 30;
 const FETCHES = 25;
 const RECORD = 'x'.repeat(440);
@@ -59,10 +61,11 @@ const client = new S3Client({
 });
 const work = mkdtempSync(join(tmpdir(), 'rs3-consumer-window-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Bytes of the processed-ID file and the run files beside it (locks aside). */
 const dirBytes = (dir) =>
-  readdirSync(dir)
-    .filter((f) => !f.endsWith('.lock') && !f.endsWith('-lock'))
-    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  readdirSync(dir, { withFileTypes: true })
+    .filter((f) => !f.name.endsWith('.lock') && !f.name.endsWith('-lock'))
+    .reduce((n, f) => n + (f.isDirectory() ? dirBytes(join(dir, f.name)) : statSync(join(dir, f.name)).size), 0);
 
 try {
   const stages = {};
@@ -84,14 +87,14 @@ try {
       forcePathStyle: true,
     };
     const stateDir = join(work, `${kind}-state`);
-    const consumerOn = (date) =>
+    const consumerOn = (date, days = RETENTION) =>
       createConsumer({
         config,
-        consumer: 'bench',
-        stateDir,
+        consumer: `bench${days}`,
+        stateDir: `${stateDir}-${days}`,
         clock: fixedClock(`${date}T23:00:00-05:00`),
         s3Client: client,
-        retentionDays: RETENTION,
+        retentionDays: days,
         readLocal: false,
       });
     const objects = new Map();
@@ -104,10 +107,11 @@ try {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: dailyObjectKey(config.prefix, config.stage, date), Body: body }));
       bytes += Buffer.byteLength(body);
       await consumerOn(date).run(() => undefined);
+      await consumerOn(date, LONG_RETENTION).run(() => undefined);
     }
     stages[kind] = { config, objects, bytes, consumerOn, stateDir, next: uploads };
   }
-  const runs = { history: [], empty: [] };
+  const runs = { history: [], empty: [], long: [] };
   for (let round = 0; round < 3; round++) {
     for (const kind of ['history', 'empty']) {
       const s = stages[kind];
@@ -121,13 +125,23 @@ try {
       let records = 0;
       await s.consumerOn(lastDay).run(() => void records++);
       runs[kind].push({ ms: performance.now() - started, records });
+      if (kind === 'history') {
+        const long = performance.now();
+        await s.consumerOn(lastDay, LONG_RETENTION).run(() => undefined);
+        runs.long.push({ ms: performance.now() - long });
+      }
     }
   }
   const h = median(runs.history.map((r) => r.ms));
   const e = median(runs.empty.map((r) => r.ms));
-  console.log(`history ${(stages.history.bytes / 2 ** 20).toFixed(0)} MiB, retention ${RETENTION} days`);
+  const l = median(runs.long.map((r) => r.ms));
+  const mib = (dir) => (dirBytes(dir) / 2 ** 20).toFixed(1);
+  console.log(`history ${(stages.history.bytes / 2 ** 20).toFixed(0)} MiB, dedup windows ${RETENTION} and ${LONG_RETENTION} days`);
   console.log(
-    `daily:    100 new fetches: ${h.toFixed(0)} ms on the history vs ${e.toFixed(0)} ms on none (${(h / e).toFixed(2)}x); runs ${runs.history.map((r) => r.ms.toFixed(0)).join('/')} vs ${runs.empty.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${(dirBytes(stages.history.stateDir) / 2 ** 20).toFixed(1)} MiB`,
+    `daily:    100 new fetches: ${h.toFixed(0)} ms on the history vs ${e.toFixed(0)} ms on none (${(h / e).toFixed(2)}x); runs ${runs.history.map((r) => r.ms.toFixed(0)).join('/')} vs ${runs.empty.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${RETENTION}`)} MiB`,
+  );
+  console.log(
+    `daily, ${LONG_RETENTION}-day window: ${l.toFixed(0)} ms (${(l / e).toFixed(2)}x none); runs ${runs.long.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${LONG_RETENTION}`)} MiB`,
   );
 
   // Catch-up: a new consumer reads the whole history in one run, in a child process (peak RSS).

@@ -62,7 +62,11 @@ describe('processed-ID store of the consumer', () => {
     expect(file.version).toBe(2);
     expect(file.consumers.other).toEqual(v1Entry); // migrated by its own first run
     expect(entry().runs.map((r: { day: string }) => r.day)).toEqual(['2026-11-27', '2026-11-28']);
-    expect(readdirSync(join(stateDir, entry().store)).sort()).toEqual(entry().runs.map((r: { file: string }) => r.file).sort());
+    expect(readdirSync(join(stateDir, entry().store)).sort()).toEqual(
+      entry()
+        .runs.map((r: { file: string }) => r.file)
+        .sort(),
+    );
 
     await logger.logFetch(matches('d', 1));
     await logger.flush();

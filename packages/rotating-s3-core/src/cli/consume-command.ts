@@ -49,7 +49,10 @@ export function addConsumeCommand(cmd: Command, setup: (opts: ConsumeOptions) =>
       'the downstream reader: print every record of every fetch this consumer has not processed yet, local or uploaded, as JSON lines; mark them processed when the run succeeds',
     )
     .requiredOption('--consumer <name>', 'name of this consumer; each name keeps its own progress (A-Z a-z 0-9 . _ -)')
-    .option('--state-dir <dir>', 'directory of <stage>_processed_fetch_ids.json and the run files (default: $ROTATING_S3_CONSUMER_STATE_DIR, else <localDir>/consumers)')
+    .option(
+      '--state-dir <dir>',
+      'directory of <stage>_processed_fetch_ids.json and the run files (default: $ROTATING_S3_CONSUMER_STATE_DIR, else <localDir>/consumers)',
+    )
     .option('--dry-run', 'print what is new but commit nothing')
     .option('--since <date>', 'ignore fetches of local dates before YYYY-MM-DD (e.g. the first run of a new consumer)')
     .option('--timestamp-field <field>', "record field holding the record's own timestamp", 'timestamp')

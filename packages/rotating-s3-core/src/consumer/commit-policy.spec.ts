@@ -61,7 +61,9 @@ describe('commit policy', () => {
     expect(nextScanFrom('2026-11-28', cursors)).toBe(expected);
   });
 
-  const cases: Array<[string, Partial<CommitInput>, { write: boolean; scan_from?: string | null; watch_from?: string; objects?: string[]; oldestDay?: string }]> = [
+  const cases: Array<
+    [string, Partial<CommitInput>, { write: boolean; scan_from?: string | null; watch_from?: string; objects?: string[]; oldestDay?: string }]
+  > = [
     ['nothing new, nothing to forget: not written', {}, { write: false }],
     ['new ids: written', { pending: 3 }, { write: true, scan_from: '2026-11-28' }],
     ['a new day moves scan_from', { today: '2026-11-29' }, { write: true, scan_from: '2026-11-29' }],
@@ -71,12 +73,22 @@ describe('commit policy', () => {
     ['a changed window: written', { dedupDays: 30, watchDays: 60 }, { write: true, oldestDay: '2026-10-29' }],
     [
       'cursors older than the watch window are dropped; watch_from moves to its start',
-      { today: '2027-01-10', cursors: new Map([['a', cursor('2026-11-27')], ['b', cursor('2027-01-09')]]) },
+      {
+        today: '2027-01-10',
+        cursors: new Map([
+          ['a', cursor('2026-11-27')],
+          ['b', cursor('2027-01-09')],
+        ]),
+      },
       { write: true, objects: ['b'], watch_from: '2026-12-03', scan_from: '2027-01-10' },
     ],
     ['a complete run without watch_from watches from the window start', { watchFrom: undefined, pending: 1 }, { write: true, watch_from: '2026-10-21' }],
     ['an incomplete run never moves watch_from', { watchFrom: undefined, complete: false, pending: 1 }, { write: true, watch_from: undefined }],
-    ['a complete run with a problem object keeps scan_from at it', { cursors: new Map([['a', cursor('2026-11-25', { problem: 'bad' })]]) }, { write: true, scan_from: '2026-11-25' }],
+    [
+      'a complete run with a problem object keeps scan_from at it',
+      { cursors: new Map([['a', cursor('2026-11-25', { problem: 'bad' })]]) },
+      { write: true, scan_from: '2026-11-25' },
+    ],
   ];
   it.each(cases)('planCommit: %s', (_what, input, expected) => {
     const plan = planCommit({ ...base, ...input });

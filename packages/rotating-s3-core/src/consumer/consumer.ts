@@ -195,4 +195,3 @@ function isDate(text: string): boolean {
     return false;
   }
 }
-

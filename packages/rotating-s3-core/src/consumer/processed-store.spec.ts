@@ -132,6 +132,16 @@ describe('ProcessedStore', () => {
         },
         /does not match its checksum/,
       ],
+      [
+        'a flipped byte in its filter',
+        (path, runs) => {
+          const bytes = readFileSync(path);
+          bytes[bytes.length - 49] ^= 0xff; // the filter's last byte, just before the footer
+          writeFileSync(path, bytes);
+          return runs;
+        },
+        /filter does not match its checksum/,
+      ],
       ['another file in its place', (_path, runs) => runs.map((r) => ({ ...r, sha256: 'a'.repeat(64) })), /not the manifest's/],
     ];
     for (const [what, damage, message] of damages) {

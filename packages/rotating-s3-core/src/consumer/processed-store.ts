@@ -39,7 +39,8 @@ export const fetchKey = (fetchId: string): Digest => {
 };
 export const RECORD_WORD = (a: number): number => (a & ~FETCH_BIT) >>> 0;
 
-const CORRUPT_FIX = 'restore the state directory from a backup, or move the processed-ID file and this directory aside to start the consumer over (it then receives all data again); nothing was reset';
+const CORRUPT_FIX =
+  'restore the state directory from a backup, or move the processed-ID file and this directory aside to start the consumer over (it then receives all data again); nothing was reset';
 
 /** The run files of a commit, before the manifest names them. */
 export interface PreparedCommit {
@@ -186,15 +187,16 @@ export class ProcessedStore {
 
   /** Writes the new keys in memory as a run file of today (named by the next manifest). */
   private spill(): void {
-    const run = this.writeSorted(this.today, this.fresh.sorted());
+    const keys = this.fresh.sorted();
     this.fresh = new DigestSet();
+    const run = this.writeSorted(this.today, keys);
     this.spilled.push(run);
     this.readers.set(run.file, this.openRun(run));
   }
 
   private writeSorted(day: string, keys: Uint32Array): RunRef {
     const file = `${day}-${String(this.nextGen++).padStart(6, '0')}.run`;
-    const writer = new RunWriter(join(this.dir, file));
+    const writer = new RunWriter(join(this.dir, file), keys.length / 3);
     try {
       for (let at = 0; at < keys.length; at += 3) writer.add(keys[at]!, keys[at + 1]!, keys[at + 2]!);
       return { file, day, ...writer.finish() };
@@ -207,7 +209,10 @@ export class ProcessedStore {
   /** Streams a k-way merge of `files` (all of `day`) into one new file. */
   private merge(day: string, files: RunRef[]): RunRef {
     const file = `${day}-${String(this.nextGen++).padStart(6, '0')}.run`;
-    const writer = new RunWriter(join(this.dir, file));
+    const writer = new RunWriter(
+      join(this.dir, file),
+      files.reduce((n, run) => n + run.count, 0),
+    );
     const opened: RunReader[] = [];
     const readerOf = (run: RunRef) => this.readers.get(run.file) ?? opened[opened.push(this.openRun(run)) - 1]!;
     try {
@@ -239,7 +244,8 @@ export class ProcessedStore {
   private corrupt(path: string, error: unknown): ConsumerError {
     if (error instanceof ConsumerError) return error;
     const code = (error as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'is missing' : error instanceof RunFileError ? `is corrupt (${error.message})` : `cannot be read (${code ?? String(error)})`;
+    const what =
+      code === 'ENOENT' ? 'is missing' : error instanceof RunFileError ? `is corrupt (${error.message})` : `cannot be read (${code ?? String(error)})`;
     return new ConsumerError('E_CONSUMER_STATE', `processed-ID run file ${path}, named by the consumer's manifest, ${what}; ${CORRUPT_FIX}`, { cause: error });
   }
 }

@@ -5,15 +5,21 @@
  *   header  8 bytes          "RS3RUN" + u16 format version (1)
  *   keys    count × 12 bytes strictly ascending (unsigned, big-endian), in blocks of BLOCK_KEYS keys
  *   fence   blocks × 16      per block: its first key + the first 4 bytes of the sha256 of the block's bytes
- *   footer  48 bytes         u32 count, u32 blocks, u32 BLOCK_KEYS, u32 0, sha256 of every byte before it
+ *   filter  4 + f bytes      the first 4 bytes of the sha256 of the filter, then a Bloom filter of the keys
+ *                            (f ≥ count bytes, a power of two: 8+ bits a key, 3 probes, ~3% false positives)
+ *   footer  48 bytes         u32 count, u32 blocks, u32 BLOCK_KEYS, u32 f, sha256 of every byte before it
  *
- * Opening reads the footer and the fence only (~1/256 of the file) and checks the size, the magic and the
- * fence against the footer's hash; each block is checked against its fence hash when it is read; a
- * streaming read (compaction) checks the whole-file hash. The footer hash is also the file's checksum in
- * the manifest, so a file replaced by another is refused too. A file is written to `<name>.tmp`, fsynced
- * and renamed; the caller fsyncs the directory before naming it in the manifest.
+ * Opening reads the footer and the fence only (~1/256 of the file) and checks the size and the magic; each
+ * block is checked against its fence hash when it is read, the filter against its own; a streaming read
+ * (compaction) checks the whole-file hash. The footer hash is also the file's checksum in the manifest, so
+ * a file replaced by another is refused too. A file is written to `<name>.tmp`, fsynced and renamed; the
+ * caller fsyncs the directory before naming it in the manifest.
+ *
+ * A file probed for a few keys reads one block per key; once it is probed for more keys than its filter has
+ * pages, the filter (1/12 of the file) is read instead and the blocks only for the keys it may hold.
  */
 import { createHash, hash } from 'node:crypto';
+import { endianness } from 'node:os';
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
 export const KEY_BYTES = 12;
@@ -28,6 +34,7 @@ const FOOTER_BYTES = 48;
 /** A run file that is not what its footer or the manifest says (the store names the file and the fix). */
 export class RunFileError extends Error {}
 
+const LITTLE_ENDIAN = endianness() === 'LE';
 const hash4 = (block: Buffer): Buffer => Buffer.from(hash('sha256', block, 'buffer').subarray(0, 4));
 
 /** Writes one run file from keys given in ascending order (an equal key is written once). */
@@ -40,8 +47,14 @@ export class RunWriter {
   private fence: Buffer[] = [];
   private count = 0;
   private last = [-1, -1, -1];
+  private readonly filter: Uint8Array;
 
-  constructor(private readonly path: string) {
+  /** `expectedKeys`: at least the number of keys that will be added (sizes the filter). */
+  constructor(
+    private readonly path: string,
+    expectedKeys: number,
+  ) {
+    this.filter = new Uint8Array(filterBytesFor(expectedKeys));
     this.tmp = `${path}.tmp`;
     this.fd = openSync(this.tmp, 'w', 0o600);
     this.write(MAGIC);
@@ -57,6 +70,7 @@ export class RunWriter {
     this.block.writeUInt32BE(a, at);
     this.block.writeUInt32BE(b, at + 4);
     this.block.writeUInt32BE(c, at + 8);
+    filterAdd(this.filter, b, c);
     this.count++;
     if (++this.inBlock === BLOCK_KEYS) this.flushBlock();
   }
@@ -67,10 +81,14 @@ export class RunWriter {
     try {
       if (this.inBlock > 0) this.flushBlock();
       this.write(Buffer.concat(this.fence));
+      const filter = Buffer.from(this.filter.buffer, this.filter.byteOffset, this.filter.length);
+      this.write(hash4(filter));
+      this.write(filter);
       const footer = Buffer.alloc(16);
       footer.writeUInt32BE(this.count, 0);
       footer.writeUInt32BE(this.fence.length, 4);
       footer.writeUInt32BE(BLOCK_KEYS, 8);
+      footer.writeUInt32BE(this.filter.length, 12);
       this.write(footer);
       sha = this.sha.digest();
       writeAll(this.fd, sha);
@@ -112,34 +130,34 @@ export class RunWriter {
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
-/** Recently read blocks of every open run file, bounded in bytes (least recently used first out). */
+/** Blocks read of every open run file, as native words, bounded in bytes (the oldest read goes first). */
 export class BlockCache {
-  private readonly blocks = new Map<number, Buffer>();
+  private readonly blocks = new Map<number, Uint32Array>();
   private bytes = 0;
-  constructor(private readonly limit = 8 * 2 ** 20) {}
+  constructor(private readonly limit = 16 * 2 ** 20) {}
 
-  get(id: number): Buffer | undefined {
-    const block = this.blocks.get(id);
-    if (block !== undefined) {
-      this.blocks.delete(id);
-      this.blocks.set(id, block);
-    }
-    return block;
+  get(id: number): Uint32Array | undefined {
+    return this.blocks.get(id);
   }
 
-  set(id: number, block: Buffer): void {
+  set(id: number, block: Uint32Array): void {
     this.blocks.set(id, block);
-    this.bytes += block.length;
+    this.bytes += block.byteLength;
     for (const [old, dropped] of this.blocks) {
       if (this.bytes <= this.limit) break;
       this.blocks.delete(old);
-      this.bytes -= dropped.length;
+      this.bytes -= dropped.byteLength;
     }
   }
 }
+
+/** Probes of a file beyond this many per block make it load a filter (it would read every block anyway). */
+const BLOCKS_PER_FILTER_PAGE = 12;
+
+const filterBytesFor = (keys: number): number => 2 ** Math.max(6, Math.ceil(Math.log2(Math.max(1, keys))));
 
 let nextReaderId = 1;
 
@@ -149,7 +167,14 @@ export class RunReader {
   readonly sha256: string;
   private readonly blocks: number;
   private readonly fence: Buffer;
+  /** The fence's first keys as native words, three per block. */
+  private readonly fenceWords: Uint32Array;
   private readonly id = nextReaderId++ * 2 ** 21;
+  private readonly filterBytes: number;
+  private readonly filterAt: number;
+  private probes = 0;
+  /** The file's Bloom filter, read once the file is probed for more keys than the filter has pages. */
+  private filter: Uint8Array | undefined;
 
   private constructor(
     private readonly fd: number,
@@ -161,13 +186,20 @@ export class RunReader {
     const footer = readAt(fd, FOOTER_BYTES, size - FOOTER_BYTES);
     this.count = footer.readUInt32BE(0);
     this.blocks = footer.readUInt32BE(4);
+    this.filterBytes = footer.readUInt32BE(12);
     this.sha256 = footer.subarray(16).toString('hex');
-    const expected = HEADER_BYTES + this.count * KEY_BYTES + this.blocks * FENCE_ENTRY + FOOTER_BYTES;
-    if (footer.readUInt32BE(8) !== BLOCK_KEYS || Math.ceil(this.count / BLOCK_KEYS) !== this.blocks || size !== expected) {
+    this.filterAt = HEADER_BYTES + this.count * KEY_BYTES + this.blocks * FENCE_ENTRY;
+    const expected = this.filterAt + 4 + this.filterBytes + FOOTER_BYTES;
+    const shapeOk = footer.readUInt32BE(8) === BLOCK_KEYS && Math.ceil(this.count / BLOCK_KEYS) === this.blocks && this.filterBytes >= this.count;
+    if (!shapeOk || (this.filterBytes & (this.filterBytes - 1)) !== 0 || size !== expected) {
       throw new RunFileError(`truncated or not a run file (${size} bytes, footer says ${this.count} keys)`);
     }
     if (!readAt(fd, HEADER_BYTES, 0).equals(MAGIC)) throw new RunFileError('not a run file of this format (bad magic)');
-    this.fence = readAt(fd, this.blocks * FENCE_ENTRY, size - FOOTER_BYTES - this.blocks * FENCE_ENTRY);
+    this.fence = readAt(fd, this.blocks * FENCE_ENTRY, this.filterAt - this.blocks * FENCE_ENTRY);
+    this.fenceWords = new Uint32Array(3 * this.blocks);
+    for (let i = 0; i < this.blocks; i++) {
+      for (let w = 0; w < 3; w++) this.fenceWords[3 * i + w] = this.fence.readUInt32BE(i * FENCE_ENTRY + 4 * w);
+    }
   }
 
   /** Opens and checks the file; `sha256` (the manifest's) must match its footer. */
@@ -175,7 +207,8 @@ export class RunReader {
     const fd = openSync(path, 'r');
     try {
       const reader = new RunReader(fd, path, cache);
-      if (sha256 !== undefined && reader.sha256 !== sha256) throw new RunFileError(`checksum ${reader.sha256.slice(0, 12)}… is not the manifest's ${sha256.slice(0, 12)}…`);
+      if (sha256 !== undefined && reader.sha256 !== sha256)
+        throw new RunFileError(`checksum ${reader.sha256.slice(0, 12)}… is not the manifest's ${sha256.slice(0, 12)}…`);
       return reader;
     } catch (error) {
       closeSync(fd);
@@ -185,26 +218,35 @@ export class RunReader {
 
   /** True when the key (a, b, c) is in the file. */
   has(a: number, b: number, c: number): boolean {
-    const fence = this.fence;
+    if (this.filter === undefined && ++this.probes * BLOCKS_PER_FILTER_PAGE > this.blocks) this.loadFilter();
+    if (this.filter !== undefined && !filterHas(this.filter, b, c)) return false;
+    const fence = this.fenceWords;
     let lo = 0;
     let hi = this.blocks - 1;
-    if (hi < 0 || compareAt(fence, 0, a, b, c) > 0) return false;
+    if (hi < 0 || compareWords(fence, 0, a, b, c) > 0) return false;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (compareAt(fence, mid * FENCE_ENTRY, a, b, c) <= 0) lo = mid;
+      if (compareWords(fence, 3 * mid, a, b, c) <= 0) lo = mid;
       else hi = mid - 1;
     }
     const block = this.block(lo);
     let l = 0;
-    let h = block.length / KEY_BYTES - 1;
+    let h = block.length / 3 - 1;
     while (l <= h) {
       const mid = (l + h) >>> 1;
-      const cmp = compareAt(block, mid * KEY_BYTES, a, b, c);
+      const cmp = compareWords(block, 3 * mid, a, b, c);
       if (cmp === 0) return true;
       if (cmp < 0) l = mid + 1;
       else h = mid - 1;
     }
     return false;
+  }
+
+  private loadFilter(): void {
+    const section = readAt(this.fd, 4 + this.filterBytes, this.filterAt);
+    const filter = section.subarray(4);
+    if (!hash4(filter).equals(section.subarray(0, 4))) throw new RunFileError('its filter does not match its checksum (the file is damaged)');
+    this.filter = new Uint8Array(filter.buffer, filter.byteOffset, filter.length);
   }
 
   /** Every key in order, `chunkBlocks` blocks per read, checking block hashes and the whole-file hash. */
@@ -220,8 +262,7 @@ export class RunReader {
       yield chunk;
     }
     sha.update(this.fence);
-    const size = fstatSync(this.fd).size;
-    sha.update(readAt(this.fd, 16, size - FOOTER_BYTES));
+    sha.update(readAt(this.fd, 4 + this.filterBytes + 16, this.filterAt));
     if (sha.digest('hex') !== this.sha256) throw new RunFileError('checksum mismatch (the file changed after it was written)');
   }
 
@@ -229,13 +270,17 @@ export class RunReader {
     closeSync(this.fd);
   }
 
-  private block(index: number): Buffer {
+  private block(index: number): Uint32Array {
     const id = this.id + index;
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
     const keys = Math.min(BLOCK_KEYS, this.count - index * BLOCK_KEYS);
-    const block = readAt(this.fd, keys * KEY_BYTES, HEADER_BYTES + index * BLOCK_BYTES);
-    this.checkBlock(index, block);
+    // Read straight into the words' memory, checked, then made native in one call (not word by word).
+    const block = new Uint32Array(3 * keys);
+    const bytes = Buffer.from(block.buffer);
+    readInto(this.fd, bytes, HEADER_BYTES + index * BLOCK_BYTES);
+    this.checkBlock(index, bytes);
+    if (LITTLE_ENDIAN) bytes.swap32();
     this.cache.set(id, block);
     return block;
   }
@@ -249,22 +294,42 @@ export class RunReader {
 }
 
 function readAt(fd: number, length: number, position: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, position + done);
+  return readInto(fd, Buffer.allocUnsafe(length), position);
+}
+
+function readInto(fd: number, buffer: Buffer, position: number): Buffer {
+  for (let done = 0; done < buffer.length;) {
+    const n = readSync(fd, buffer, done, buffer.length - done, position + done);
     if (n === 0) throw new RunFileError(`truncated at byte ${position + done}`);
     done += n;
   }
   return buffer;
 }
 
-/** Compares the key at `at` in `buffer` with (a, b, c): negative when it is smaller. */
-function compareAt(buffer: Buffer, at: number, a: number, b: number, c: number): number {
-  const x = buffer.readUInt32BE(at);
+/** Compares the key at `at` in `words` with (a, b, c): negative when it is smaller. */
+function compareWords(words: Uint32Array, at: number, a: number, b: number, c: number): number {
+  const x = words[at]!;
   if (x !== a) return x < a ? -1 : 1;
-  const y = buffer.readUInt32BE(at + 4);
+  const y = words[at + 1]!;
   if (y !== b) return y < b ? -1 : 1;
-  const z = buffer.readUInt32BE(at + 8);
+  const z = words[at + 2]!;
   return z === c ? 0 : z < c ? -1 : 1;
+}
+
+/** The filter's three bit positions come from the key's last two words (uniform: they are sha256 bits). */
+function filterAdd(filter: Uint8Array, b: number, c: number): void {
+  const mask = filter.length * 8 - 1;
+  for (let i = 0; i < 3; i++) {
+    const bit = (b + Math.imul(i, c | 1)) & mask;
+    filter[bit >>> 3]! |= 1 << (bit & 7);
+  }
+}
+
+function filterHas(filter: Uint8Array, b: number, c: number): boolean {
+  const mask = filter.length * 8 - 1;
+  for (let i = 0; i < 3; i++) {
+    const bit = (b + Math.imul(i, c | 1)) & mask;
+    if ((filter[bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
+  }
+  return true;
 }

@@ -34,22 +34,11 @@ import type { ProcessedStore } from './processed-store.js';
 import { recordIdOf, recordTimestampOf } from '../records/record-id.js';
 import type { ObjectReadOutcome } from './s3-reader.js';
 import { commitConsumerEntry, type ConsumerEntry, type ObjectCursor } from './state.js';
-import type { ConsumedRecord, ConsumerWarning, RecordHandler, RunOptions, RunSummary } from './types.js';
+import { consumedRecord, type FetchToDeliver } from './delivery.js';
+import type { ConsumerWarning, RecordHandler, RunOptions, RunSummary } from './types.js';
 
 /** Default milliseconds between progress commits of `run`. */
 export const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
-
-interface FetchToDeliver {
-  fetchId: string;
-  fetchNumber: number;
-  timestamp: string;
-  date: string;
-  source: 'local' | 's3';
-  /** Its records' exact JSON text (compact), in order; iterating may throw when one is unreadable (the fetch is then skipped). */
-  records: Iterable<Buffer>;
-  /** The warning for an unreadable record. */
-  unreadable: (detail: string) => ConsumerWarning;
-}
 
 /** One run: the working state between the committed entry and the next commit. */
 export class Run {
@@ -353,17 +342,4 @@ export class Run {
     this.lastCommit = performance.now();
     this.summary.committed = true;
   }
-}
-
-/** A delivered record: `record_json` is its exact text; `record` parses it on first use (most callers never do). */
-function consumedRecord(recordJson: string, fields: Omit<ConsumedRecord, 'record' | 'record_json'>): ConsumedRecord {
-  let parsed: { value: unknown } | undefined;
-  return {
-    ...fields,
-    record_json: recordJson,
-    get record(): unknown {
-      parsed ??= { value: JSON.parse(recordJson) as unknown };
-      return parsed.value;
-    },
-  };
 }
