@@ -2,7 +2,7 @@
 /**
  * Benchmark (not a test): does a consumer run cost what is new, whatever the dedup window holds?
  *
- *   node bench/consumer-window.mjs [--mib 1024] [--retention 8] [--long-retention 30]
+ *   node bench/consumer-window.mjs [--mib 1024] [--retention 8] [--long-retention 30] [--catch-up-only]
  *
  * Writes `mib` MiB of history (30 daily objects of uploads × 25 fetches × 20 records of ~500 bytes) into a
  * moto server it starts, then measures, side by side:
@@ -27,6 +27,7 @@ const option = (name, fallback) => (args.includes(name) ? Number(args[args.index
 const MIB = option('--mib', 1024);
 const RETENTION = option('--retention', 8);
 const LONG_RETENTION = option('--long-retention', 30);
+const CATCH_UP_ONLY = args.includes('--catch-up-only');
 const DAYS = 30;
 const FETCHES = 25;
 const RECORD = 'x'.repeat(440);
@@ -106,13 +107,14 @@ try {
       const body = serializeDailyObject(object);
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: dailyObjectKey(config.prefix, config.stage, date), Body: body }));
       bytes += Buffer.byteLength(body);
+      if (CATCH_UP_ONLY) continue;
       await consumerOn(date).run(() => undefined);
       await consumerOn(date, LONG_RETENTION).run(() => undefined);
     }
     stages[kind] = { config, objects, bytes, consumerOn, stateDir, next: uploads };
   }
   const runs = { history: [], empty: [], long: [] };
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < (CATCH_UP_ONLY ? 0 : 3); round++) {
     for (const kind of ['history', 'empty']) {
       const s = stages[kind];
       let object = s.objects.get(lastDay);
@@ -132,18 +134,7 @@ try {
       }
     }
   }
-  const h = median(runs.history.map((r) => r.ms));
-  const e = median(runs.empty.map((r) => r.ms));
-  const l = median(runs.long.map((r) => r.ms));
-  const mib = (dir) => (dirBytes(dir) / 2 ** 20).toFixed(1);
-  console.log(`history ${(stages.history.bytes / 2 ** 20).toFixed(0)} MiB, dedup windows ${RETENTION} and ${LONG_RETENTION} days`);
-  console.log(
-    `daily:    100 new fetches: ${h.toFixed(0)} ms on the history vs ${e.toFixed(0)} ms on none (${(h / e).toFixed(2)}x); runs ${runs.history.map((r) => r.ms.toFixed(0)).join('/')} vs ${runs.empty.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${RETENTION}`)} MiB`,
-  );
-  console.log(
-    `daily, ${LONG_RETENTION}-day window: ${l.toFixed(0)} ms (${(l / e).toFixed(2)}x none); runs ${runs.long.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${LONG_RETENTION}`)} MiB`,
-  );
-
+  if (!CATCH_UP_ONLY) report(runs, stages);
   // Catch-up: a new consumer reads the whole history in one run, in a child process (peak RSS).
   const rssFile = join(work, 'rss');
   const script = `
@@ -181,4 +172,18 @@ try {
 } finally {
   moto.stop();
   rmSync(work, { recursive: true, force: true });
+}
+
+function report(runs, stages) {
+  const h = median(runs.history.map((r) => r.ms));
+  const e = median(runs.empty.map((r) => r.ms));
+  const l = median(runs.long.map((r) => r.ms));
+  const mib = (dir) => (dirBytes(dir) / 2 ** 20).toFixed(1);
+  console.log(`history ${(stages.history.bytes / 2 ** 20).toFixed(0)} MiB, dedup windows ${RETENTION} and ${LONG_RETENTION} days`);
+  console.log(
+    `daily:    100 new fetches: ${h.toFixed(0)} ms on the history vs ${e.toFixed(0)} ms on none (${(h / e).toFixed(2)}x); runs ${runs.history.map((r) => r.ms.toFixed(0)).join('/')} vs ${runs.empty.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${RETENTION}`)} MiB`,
+  );
+  console.log(
+    `daily, ${LONG_RETENTION}-day window: ${l.toFixed(0)} ms (${(l / e).toFixed(2)}x none); runs ${runs.long.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${LONG_RETENTION}`)} MiB`,
+  );
 }

@@ -112,6 +112,10 @@ describe('processed-ID store of the consumer', () => {
     }
     writeFileSync(runFile, bytes); // restored from a backup: the consumer goes on
     expect((await consume()).ids).toEqual([]);
+    // An entry naming another consumer's directory is refused too (this one would delete its files).
+    const good = readFileSync(stateFile, 'utf8');
+    writeFileSync(stateFile, good.replace('"merge_downstream.processed"', '"merge_other.processed"'));
+    await expect(consume()).rejects.toThrow(new RegExp(`${stateFile}.*consumers\\.downstream\\.store`));
   });
 
   it('remembers ids for the dedup window it is given (30 days), and forgets them after the default 8', async () => {

@@ -29,7 +29,7 @@ export interface RunRef {
 }
 
 /** New keys kept in memory before they are written out as a run file of today (bounds a catch-up's memory). */
-export const SPILL_KEYS = 1_000_000;
+export const SPILL_KEYS = 262_144;
 const FETCH_BIT = 0x80000000;
 
 export const recordKey = (digest: Digest): Digest => [(digest[0] & ~FETCH_BIT) >>> 0, digest[1], digest[2]];

@@ -6,7 +6,8 @@
  *   keys    count × 12 bytes strictly ascending (unsigned, big-endian), in blocks of BLOCK_KEYS keys
  *   fence   blocks × 16      per block: its first key + the first 4 bytes of the sha256 of the block's bytes
  *   filter  4 + f bytes      the first 4 bytes of the sha256 of the filter, then a Bloom filter of the keys
- *                            (f ≥ count bytes, a power of two: 8+ bits a key, 3 probes, ~3% false positives)
+ *                            (f ≥ 2 × count bytes, a power of two: 16+ bits a key, 4 probes, ≤ 0.3% false
+ *                            positives)
  *   footer  48 bytes         u32 count, u32 blocks, u32 BLOCK_KEYS, u32 f, sha256 of every byte before it
  *
  * Opening reads the footer and the fence only (~1/256 of the file) and checks the size and the magic; each
@@ -16,7 +17,7 @@
  * caller fsyncs the directory before naming it in the manifest.
  *
  * A file probed for a few keys reads one block per key; once it is probed for more keys than its filter has
- * pages, the filter (1/12 of the file) is read instead and the blocks only for the keys it may hold.
+ * pages, the filter (1/6 of the file) is read instead and the blocks only for the keys it may hold.
  */
 import { createHash, hash } from 'node:crypto';
 import { endianness } from 'node:os';
@@ -137,7 +138,7 @@ function writeAll(fd: number, bytes: Buffer): void {
 export class BlockCache {
   private readonly blocks = new Map<number, Uint32Array>();
   private bytes = 0;
-  constructor(private readonly limit = 16 * 2 ** 20) {}
+  constructor(private readonly limit = 8 * 2 ** 20) {}
 
   get(id: number): Uint32Array | undefined {
     return this.blocks.get(id);
@@ -155,9 +156,10 @@ export class BlockCache {
 }
 
 /** Probes of a file beyond this many per block make it load a filter (it would read every block anyway). */
-const BLOCKS_PER_FILTER_PAGE = 12;
+const BLOCKS_PER_FILTER_PAGE = 6;
+const FILTER_PROBES = 4;
 
-const filterBytesFor = (keys: number): number => 2 ** Math.max(6, Math.ceil(Math.log2(Math.max(1, keys))));
+const filterBytesFor = (keys: number): number => 2 ** Math.max(6, Math.ceil(Math.log2(Math.max(1, 2 * keys))));
 
 let nextReaderId = 1;
 
@@ -190,7 +192,7 @@ export class RunReader {
     this.sha256 = footer.subarray(16).toString('hex');
     this.filterAt = HEADER_BYTES + this.count * KEY_BYTES + this.blocks * FENCE_ENTRY;
     const expected = this.filterAt + 4 + this.filterBytes + FOOTER_BYTES;
-    const shapeOk = footer.readUInt32BE(8) === BLOCK_KEYS && Math.ceil(this.count / BLOCK_KEYS) === this.blocks && this.filterBytes >= this.count;
+    const shapeOk = footer.readUInt32BE(8) === BLOCK_KEYS && Math.ceil(this.count / BLOCK_KEYS) === this.blocks && this.filterBytes >= 2 * this.count;
     if (!shapeOk || (this.filterBytes & (this.filterBytes - 1)) !== 0 || size !== expected) {
       throw new RunFileError(`truncated or not a run file (${size} bytes, footer says ${this.count} keys)`);
     }
@@ -316,10 +318,10 @@ function compareWords(words: Uint32Array, at: number, a: number, b: number, c: n
   return z === c ? 0 : z < c ? -1 : 1;
 }
 
-/** The filter's three bit positions come from the key's last two words (uniform: they are sha256 bits). */
+/** The filter's bit positions come from the key's last two words (uniform: they are sha256 bits). */
 function filterAdd(filter: Uint8Array, b: number, c: number): void {
   const mask = filter.length * 8 - 1;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < FILTER_PROBES; i++) {
     const bit = (b + Math.imul(i, c | 1)) & mask;
     filter[bit >>> 3]! |= 1 << (bit & 7);
   }
@@ -327,7 +329,7 @@ function filterAdd(filter: Uint8Array, b: number, c: number): void {
 
 function filterHas(filter: Uint8Array, b: number, c: number): boolean {
   const mask = filter.length * 8 - 1;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < FILTER_PROBES; i++) {
     const bit = (b + Math.imul(i, c | 1)) & mask;
     if ((filter[bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
   }

@@ -210,7 +210,16 @@ function checkEntry(path: string, name: string, value: unknown): StoredEntry {
 export async function readConsumerEntry(path: string, stage: string, consumer: string): Promise<StoredEntry | undefined> {
   const file = await readValidated(path, stage, stateFileOutlineSchema);
   const value = file?.consumers[consumer];
-  return value === undefined ? undefined : checkEntry(path, consumer, value);
+  if (value === undefined) return undefined;
+  const stored = checkEntry(path, consumer, value);
+  // A store named otherwise could be another consumer's, whose files this one would then delete.
+  if (!stored.legacy && stored.entry.store !== consumerStoreName(stage, consumer)) {
+    throw new ConsumerError(
+      'E_CONSUMER_STATE',
+      `processed-ID file ${path} is corrupt (consumers.${consumer}.store: ${JSON.stringify(stored.entry.store)} is not ${JSON.stringify(consumerStoreName(stage, consumer))}); ${CORRUPT_FIX}`,
+    );
+  }
+  return stored;
 }
 
 /** Replaces this consumer's entry in the file, atomically and under the file's update lock. */
