@@ -48,21 +48,24 @@ describe('ProcessedStore', () => {
     store.close();
   });
 
-  it("merges today's newest file into the one before while that one is not over twice its size, and a past day's files into one", () => {
+  it("keeps a few files of today, then merges the newest into the one before while that one is not over twice its size, and a past day's files into one", () => {
     const dir = tempDir();
     let runs: RunRef[] = [];
     const sizes = [1_000, 600, 300, 100];
     sizes.forEach((n, i) => (runs = commit(dir, runs, '2026-11-27', ids(`d${i}`, n))));
-    // 1,000 is not over twice 600: merged; 1,600 is over twice 300, and 300 over twice 100: kept apart.
+    // Up to four files of today are kept apart.
     expect(runs.every((r) => r.day === '2026-11-27')).toBe(true);
-    expect(runs.map((r) => r.count)).toEqual([1_600, 300, 100]);
+    expect(runs.map((r) => r.count)).toEqual([1_000, 600, 300, 100]);
     runs = commit(dir, runs, '2026-11-27', ids('small', 60));
-    // 100 is not over twice 60: merged, then 300 is not over twice 160: merged; 1,600 is.
-    expect(runs.map((r) => r.count)).toEqual([1_600, 460]);
-    // The next day the 27th is past: its two files become one.
+    // A fifth: 100 is not over twice 60, merged; then four files again.
+    expect(runs.map((r) => r.count)).toEqual([1_000, 600, 300, 160]);
+    runs = commit(dir, runs, '2026-11-27', ids('big', 1_000));
+    // 160 is not over twice 1,000: merged, back to four files.
+    expect(runs.map((r) => r.count)).toEqual([1_000, 600, 300, 1_160]);
+    // The next day the 27th is past: its files become one.
     runs = commit(dir, runs, '2026-11-28', ids('next', 5));
     expect(runs.map((r) => [r.day, r.count])).toEqual([
-      ['2026-11-27', 2_060],
+      ['2026-11-27', 3_060],
       ['2026-11-28', 5],
     ]);
     expect(readdirSync(dir).sort()).toEqual(runs.map((r) => r.file).sort());

@@ -31,6 +31,8 @@ export interface RunRef {
 /** New keys kept in memory before they are written out as a run file of today (bounds a catch-up's memory). */
 export const SPILL_KEYS = 262_144;
 const FETCH_BIT = 0x80000000;
+/** Files of today kept apart before the newest ones are merged. */
+const TODAY_FILES = 4;
 
 export const recordKey = (digest: Digest): Digest => [(digest[0] & ~FETCH_BIT) >>> 0, digest[1], digest[2]];
 export const fetchKey = (fetchId: string): Digest => {
@@ -125,7 +127,11 @@ export class ProcessedStore {
     for (const [day, files] of byDay) {
       let merged = files;
       if (day < today && files.length > 1) merged = [this.merge(day, files)];
-      else while (merged.length > 1 && merged.at(-2)!.count <= 2 * merged.at(-1)!.count) merged = [...merged.slice(0, -2), this.merge(day, merged.slice(-2))];
+      // Today's newest file joins the one before while that one is not over twice its size, once the day
+      // has more than a few files (a commit then rarely pays for a merge).
+      else
+        while (merged.length > TODAY_FILES && merged.at(-2)!.count <= 2 * merged.at(-1)!.count)
+          merged = [...merged.slice(0, -2), this.merge(day, merged.slice(-2))];
       written.push(...merged.filter((run) => !files.includes(run)));
       byDay.set(day, merged);
     }
