@@ -156,7 +156,7 @@ try {
   const catchUp = JSON.parse(output.trim().split('\n').at(-1));
   const rss = Number(readFileSync(rssFile, 'utf8')) / 1024;
   console.log(
-    `catch-up: ${catchUp.records} records in ${(catchUp.ms / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; state ${(dirBytes(join(work, 'catchup-state')) / 2 ** 20).toFixed(1)} MiB`,
+    `catch-up: ${catchUp.records} records in ${(catchUp.ms / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; state ${(dirBytes(join(work, 'catchup-state')) / 2 ** 20).toFixed(1)} MiB (${readdirSync(join(work, 'catchup-state'), { recursive: true }).join(' ')})`,
   );
   const next = performance.now();
   await createConsumer({

@@ -48,29 +48,26 @@ describe('ProcessedStore', () => {
     store.close();
   });
 
-  it("keeps a few files of today, then merges the newest into the one before while that one is not over twice its size, and a past day's files into one", () => {
+  it("merges four of today's files of one size tier into one, and a past day's files into one, deleting the inputs", () => {
     const dir = tempDir();
     let runs: RunRef[] = [];
-    const sizes = [1_000, 600, 300, 100];
-    sizes.forEach((n, i) => (runs = commit(dir, runs, '2026-11-27', ids(`d${i}`, n))));
-    // Up to four files of today are kept apart.
-    expect(runs.every((r) => r.day === '2026-11-27')).toBe(true);
-    expect(runs.map((r) => r.count)).toEqual([1_000, 600, 300, 100]);
-    runs = commit(dir, runs, '2026-11-27', ids('small', 60));
-    // A fifth: 100 is not over twice 60, merged; then four files again.
-    expect(runs.map((r) => r.count)).toEqual([1_000, 600, 300, 160]);
-    runs = commit(dir, runs, '2026-11-27', ids('big', 1_000));
-    // 160 is not over twice 1,000: merged, back to four files.
-    expect(runs.map((r) => r.count)).toEqual([1_000, 600, 300, 1_160]);
+    [300, 400, 500, 10].forEach((n, i) => (runs = commit(dir, runs, '2026-11-27', ids(`d${i}`, n))));
+    expect(runs.map((r) => r.count)).toEqual([300, 400, 500, 10]); // 10 is of another tier
+    runs = commit(dir, runs, '2026-11-27', ids('d4', 600));
+    expect(runs.map((r) => r.count)).toEqual([10, 1_800]);
+    // A run that wrote its new keys out in four files of 2,000: 1,800 and three of them make a tier.
+    runs = commit(dir, runs, '2026-11-27', ids('d5', 8_000), [], '2000-01-01', 2_000);
+    expect(runs.map((r) => r.count)).toEqual([10, 2_000, 7_800]);
+    expect(readdirSync(dir).sort()).toEqual(runs.map((r) => r.file).sort());
     // The next day the 27th is past: its files become one.
     runs = commit(dir, runs, '2026-11-28', ids('next', 5));
     expect(runs.map((r) => [r.day, r.count])).toEqual([
-      ['2026-11-27', 3_060],
+      ['2026-11-27', 9_810],
       ['2026-11-28', 5],
     ]);
     expect(readdirSync(dir).sort()).toEqual(runs.map((r) => r.file).sort());
     const store = reader(dir, runs);
-    for (const [i, n] of sizes.entries()) for (const id of ids(`d${i}`, n)) expect(store.hasRecord(digestOf(id))).toBe(true);
+    for (const [i, n] of [300, 400, 500, 10, 600, 8_000].entries()) for (const id of ids(`d${i}`, n)) expect(store.hasRecord(digestOf(id))).toBe(true);
     store.close();
   });
 

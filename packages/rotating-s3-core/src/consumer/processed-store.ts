@@ -6,9 +6,9 @@
  * - a lookup asks the run's own new keys (in memory, a DigestSet) then each live run file, reading one
  *   4 KiB block of it (fence index in memory, recent blocks cached);
  * - a commit writes the run's new keys as one more run file of today; a day with several files is merged
- *   (streaming, a few blocks per file in memory): past days into one file, today's newest files when they
- *   are no bigger than twice the next, so every key is rewritten O(log n) times; days older than the window
- *   leave the manifest.
+ *   (streaming, a few blocks per file in memory): past days into one file, today's files of one size tier
+ *   once there are four, so every key is rewritten O(log n) times; days older than the window leave the
+ *   manifest.
  * Keys: a record id's digest (first 12 bytes of its sha256) with its top bit cleared, a fetch id's with it
  * set, so the two never collide.
  * Files are immutable and named `<day>-<gen>.run`; the manifest is the truth: a file it does not name is an
@@ -31,8 +31,20 @@ export interface RunRef {
 /** New keys kept in memory before they are written out as a run file of today (bounds a catch-up's memory). */
 export const SPILL_KEYS = 262_144;
 const FETCH_BIT = 0x80000000;
-/** Files of today kept apart before the newest ones are merged. */
+/** Files of one size tier of today merged into one. */
 const TODAY_FILES = 4;
+
+/** Today's files of the first size tier (count within a factor 4) that holds TODAY_FILES files. */
+function fullTier(runs: RunRef[]): RunRef[] | undefined {
+  const tiers = new Map<number, RunRef[]>();
+  for (const run of runs) {
+    const tier = Math.floor(Math.log2(Math.max(1, run.count)) / 2);
+    const group = [...(tiers.get(tier) ?? []), run];
+    if (group.length >= TODAY_FILES) return group;
+    tiers.set(tier, group);
+  }
+  return undefined;
+}
 
 export const recordKey = (digest: Digest): Digest => [(digest[0] & ~FETCH_BIT) >>> 0, digest[1], digest[2]];
 export const fetchKey = (fetchId: string): Digest => {
@@ -126,13 +138,17 @@ export class ProcessedStore {
     for (const run of [...this.runs.filter((r) => r.day >= oldestDay), ...this.spilled]) byDay.set(run.day, [...(byDay.get(run.day) ?? []), run]);
     for (const [day, files] of byDay) {
       let merged = files;
-      if (day < today && files.length > 1) merged = [this.merge(day, files)];
-      // Today's newest file joins the one before while that one is not over twice its size, once the day
-      // has more than a few files (a commit then rarely pays for a merge).
-      else
-        while (merged.length > TODAY_FILES && merged.at(-2)!.count <= 2 * merged.at(-1)!.count)
-          merged = [...merged.slice(0, -2), this.merge(day, merged.slice(-2))];
-      written.push(...merged.filter((run) => !files.includes(run)));
+      if (day < today && files.length > 1) {
+        merged = [this.merge(day, files)];
+        written.push(...merged);
+      }
+      // Today: size tiers (files within a factor 4 of each other); a tier of TODAY_FILES files becomes
+      // one, so a key is rewritten once per tier it climbs (O(log n) times) and a day keeps few files.
+      for (let group = fullTier(merged); group !== undefined; group = fullTier(merged)) {
+        const out = this.merge(day, group);
+        written.push(out);
+        merged = [...merged.filter((run) => !group!.includes(run)), out];
+      }
       byDay.set(day, merged);
     }
     const runs = [...byDay.values()].flat().sort((x, y) => (x.day === y.day ? genOf(x.file) - genOf(y.file) : x.day < y.day ? -1 : 1));
