@@ -61,7 +61,8 @@ describe('processed-ID store of the consumer', () => {
     const file = JSON.parse(readFileSync(stateFile, 'utf8'));
     expect(file.version).toBe(2);
     expect(file.consumers.other).toEqual(v1Entry); // migrated by its own first run
-    expect(entry().runs.map((r: { day: string }) => r.day)).toEqual(['2026-11-27', '2026-11-28']);
+    // The converted days, plus today's file of the fetches b and c, now marked processed.
+    expect(entry().runs.map((r: { day: string }) => r.day)).toEqual(['2026-11-27', '2026-11-28', '2026-11-28']);
     expect(readdirSync(join(stateDir, entry().store)).sort()).toEqual(
       entry()
         .runs.map((r: { file: string }) => r.file)
