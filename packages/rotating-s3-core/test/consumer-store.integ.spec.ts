@@ -101,7 +101,7 @@ describe('processed-ID store of the consumer', () => {
     const runFile = join(stateDir, entry().store, entry().runs[0].file);
     const bytes = readFileSync(runFile);
     const damaged = Buffer.from(bytes);
-    damaged[bytes.length - 1] ^= 1; // the footer's checksum
+    damaged[bytes.length - 1] = damaged[bytes.length - 1]! ^ 1; // the footer's checksum
     const state = readFileSync(stateFile, 'utf8');
     for (const damage of [() => writeFileSync(runFile, damaged), () => unlinkSync(runFile)]) {
       damage();

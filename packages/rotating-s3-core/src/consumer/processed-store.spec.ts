@@ -126,7 +126,7 @@ describe('ProcessedStore', () => {
         'a flipped byte in a block',
         (path, runs) => {
           const bytes = readFileSync(path);
-          bytes[20] ^= 0xff;
+          bytes[20] = bytes[20]! ^ 0xff;
           writeFileSync(path, bytes);
           return runs;
         },
@@ -136,7 +136,7 @@ describe('ProcessedStore', () => {
         'a flipped byte in its filter',
         (path, runs) => {
           const bytes = readFileSync(path);
-          bytes[bytes.length - 49] ^= 0xff; // the filter's last byte, just before the footer
+          bytes[bytes.length - 49] = bytes[bytes.length - 49]! ^ 0xff; // the filter's last byte, just before the footer
           writeFileSync(path, bytes);
           return runs;
         },
