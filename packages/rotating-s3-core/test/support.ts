@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Clock, Instant, ZoneOffset } from '@js-joda/core';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createTestBucket, getTestS3, readObjectText, s3Env } from '@rotating-s3/test-harness';
 import { afterAll } from 'vitest';
@@ -15,33 +14,8 @@ import type { DailyObject, StageConfig } from '../src/index.js';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'rotating-s3.js');
 
-/** A clock the test moves by hand (`set`), standing in for the wall clock, including backwards steps. */
-export class SettableClock extends Clock {
-  private now: Instant;
-  constructor(iso: string) {
-    super();
-    this.now = Instant.parse(new Date(iso).toISOString());
-  }
-  set(iso: string): this {
-    this.now = Instant.parse(new Date(iso).toISOString());
-    return this;
-  }
-  override instant(): Instant {
-    return this.now;
-  }
-  override millis(): number {
-    return this.now.toEpochMilli();
-  }
-  override zone() {
-    return ZoneOffset.UTC;
-  }
-  override withZone(): Clock {
-    return this;
-  }
-  override equals(other: unknown): boolean {
-    return other === this;
-  }
-}
+/** A clock the test moves by hand (`set`): one definition, in the core's time/ module. */
+export { SettableClock } from '../src/time/clock.js';
 
 export interface TestStage {
   dir: string;

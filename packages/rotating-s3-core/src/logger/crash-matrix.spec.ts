@@ -11,37 +11,17 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { appendFile, mkdtemp, open, rename, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Clock, ZoneOffset, type Instant } from '@js-joda/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../config/schema.js';
 import type { DurableFs } from '../local/durable-fs.js';
 import { dailyObjectKey } from '../s3/daily-object.js';
 import { decodeDailyObject } from '../s3/daily-object-read.js';
 import { createMemoryDailyStore, type MemoryDailyStore } from '../testing/memory-store.js';
-import { parseInstant } from '../time/clock.js';
+import { SettableClock } from '../time/clock.js';
 import type { Effect } from './effects.js';
 import { silentOpsLog } from './ops-log.js';
 import { createStageLogger } from './stage-logger.js';
 import type { StageLoggerOptions } from './types.js';
-
-class StepClock extends Clock {
-  now: Instant = parseInstant('2026-11-28T20:00:00Z');
-  override instant(): Instant {
-    return this.now;
-  }
-  override millis(): number {
-    return this.now.toEpochMilli();
-  }
-  override zone() {
-    return ZoneOffset.UTC;
-  }
-  override withZone(): Clock {
-    return this;
-  }
-  override equals(other: unknown): boolean {
-    return other === this;
-  }
-}
 
 /** The real files without fsync: a simulated kill of the process (not of the machine) never needs it. */
 const quickFs: DurableFs = {
@@ -87,7 +67,7 @@ class SimulatedKill extends Error {}
 interface World {
   config: StageConfig;
   store: MemoryDailyStore;
-  clock: StepClock;
+  clock: SettableClock;
 }
 
 async function newWorld(): Promise<World> {
@@ -115,7 +95,7 @@ async function newWorld(): Promise<World> {
     outage = false;
     return true;
   };
-  return { config, store, clock: new StepClock() };
+  return { config, store, clock: new SettableClock('2026-11-28T20:00:00Z') };
 }
 
 function logger(world: World, mode: Mode, extra: StageLoggerOptions = {}) {
@@ -142,10 +122,10 @@ async function runScenario(world: World, mode: Mode, options: StageLoggerOptions
   const log = logger(world, mode, options);
   try {
     for (const step of STEPS) {
-      world.clock.now = parseInstant(step.at);
+      world.clock.set(step.at);
       await log.logFetch(payload(step.id), { fetchId: step.id });
     }
-    world.clock.now = parseInstant(FLUSH_AT);
+    world.clock.set(FLUSH_AT);
     await log.flush();
     await log.close();
     return undefined;
@@ -163,12 +143,12 @@ async function replay(world: World, mode: Mode, appended: ReadonlySet<string>, l
   const log = logger(world, mode);
   const told = new Map<string, { date: string; fetch_number: number }>();
   for (const step of STEPS) {
-    world.clock.now = parseInstant(step.at);
+    world.clock.set(step.at);
     const result = await log.logFetch(payload(step.id), { fetchId: step.id });
     expect(result.duplicate, `${label}: replayed ${step.id} found as already logged`).toBe(appended.has(step.id));
     told.set(step.id, { date: result.date, fetch_number: result.fetch_number });
   }
-  world.clock.now = parseInstant(FLUSH_AT);
+  world.clock.set(FLUSH_AT);
   const flushed = await log.flush();
   expect(flushed.upload_error).toBeUndefined();
   expect(flushed.pending).toBe(0);

@@ -59,3 +59,34 @@ export function isoOfEpochMs(ms: number): string {
 export function wallClockIso(): string {
   return isoOfEpochMs(wallClockMs());
 }
+
+/**
+ * A clock a test moves by hand (`set`), standing in for the wall clock, including backwards steps. Takes
+ * the same instants as `--now` (an offset or `Z` is required).
+ */
+export class SettableClock extends Clock {
+  private now: Instant;
+  constructor(iso: string) {
+    super();
+    this.now = parseInstant(iso);
+  }
+  set(iso: string): this {
+    this.now = parseInstant(iso);
+    return this;
+  }
+  override instant(): Instant {
+    return this.now;
+  }
+  override millis(): number {
+    return this.now.toEpochMilli();
+  }
+  override zone() {
+    return ZoneOffset.UTC;
+  }
+  override withZone(): Clock {
+    return this;
+  }
+  override equals(other: unknown): boolean {
+    return other === this;
+  }
+}
