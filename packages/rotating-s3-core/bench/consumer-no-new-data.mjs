@@ -12,9 +12,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalDate } from '@js-joda/core';
-import { startMoto } from '../../../tools/bench/lib.mjs';
+import { s3, startMoto } from '../../../tools/bench/lib.mjs';
 import { applyUpload, createConsumer, dailyObjectKey, fixedClock, serializeDailyObject } from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -26,14 +26,7 @@ const RECORDS = 20;
 const LAST_DAY = LocalDate.parse('2026-11-28');
 
 const { endpoint, stop } = await s3Endpoint();
-const client = new S3Client({
-  endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const client = s3(endpoint);
 const dir = mkdtempSync(join(tmpdir(), 'rs3-consumer-history-'));
 const bucket = `bench-history-${Date.now().toString(36)}`;
 const config = {
