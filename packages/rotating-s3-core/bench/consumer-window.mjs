@@ -10,13 +10,18 @@
  *              of `retention` days and one of `long-retention` days, then three rounds that each append
  *              100 fetches (2000 records) to the last day: median wall ms of each, against the same on a
  *              stage with no history; the size of the processed-ID state (entry point + run files);
- *   catch-up   a new consumer reading the whole history in one run, in a child process: wall s and peak RSS.
+ *              Also the time spent waiting on S3 (moto) in those runs, and the consumer's own time (wall − S3):
+ *              moto serves a range of a large object more slowly than of a small one.
+ *   catch-up   a new consumer reading the whole history in one run, in a child process: wall s and peak RSS,
+ *              with the JS heap and array buffers at the sampled peak (BENCH_NODE_OPTIONS adds node options
+ *              to that child, e.g. --max-old-space-size=48 to see how much of the RSS is uncollected garbage).
  * Needs the built package (dist/).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMoto } from '../../../tools/bench/lib.mjs';
@@ -60,6 +65,23 @@ const client = new S3Client({
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
 });
+/**
+ * Time spent in S3 calls during a timed run: `send` until the response body is fully received (a GET's
+ * body is read into memory here, then handed to the consumer as a stream), so wall − S3 is the consumer's own time.
+ */
+const s3 = { ms: 0 };
+const send = client.send.bind(client);
+client.send = async (command, ...rest) => {
+  const started = performance.now();
+  try {
+    const response = await send(command, ...rest);
+    if (response.Body && typeof response.Body.transformToByteArray === 'function')
+      response.Body = Readable.from([Buffer.from(await response.Body.transformToByteArray())]);
+    return response;
+  } finally {
+    s3.ms += performance.now() - started;
+  }
+};
 const work = mkdtempSync(join(tmpdir(), 'rs3-consumer-window-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** Bytes of the processed-ID file and the run files beside it (locks aside). */
@@ -123,14 +145,16 @@ try {
       await client.send(
         new PutObjectCommand({ Bucket: s.config.bucket, Key: dailyObjectKey(s.config.prefix, s.config.stage, lastDay), Body: serializeDailyObject(object) }),
       );
+      s3.ms = 0;
       const started = performance.now();
       let records = 0;
       await s.consumerOn(lastDay).run(() => void records++);
-      runs[kind].push({ ms: performance.now() - started, records });
+      runs[kind].push({ ms: performance.now() - started, s3: s3.ms, records });
       if (kind === 'history') {
+        s3.ms = 0;
         const long = performance.now();
         await s.consumerOn(lastDay, LONG_RETENTION).run(() => undefined);
-        runs.long.push({ ms: performance.now() - long });
+        runs.long.push({ ms: performance.now() - long, s3: s3.ms });
       }
     }
   }
@@ -142,21 +166,25 @@ try {
     import { S3Client } from '@aws-sdk/client-s3';
     const client = new S3Client({ endpoint: ${JSON.stringify(moto.endpoint)}, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
     const config = ${JSON.stringify({ ...stages.history.config, localDir: join(work, 'catchup-local') })};
+    const peak = { rss: 0 };
+    const sampler = setInterval(() => { const m = process.memoryUsage(); if (m.rss > peak.rss) Object.assign(peak, m); }, 10);
     const started = performance.now();
     let records = 0;
     await createConsumer({ config, consumer: 'catchup', stateDir: ${JSON.stringify(join(work, 'catchup-state'))}, clock: fixedClock('${lastDay}T23:00:00-05:00'), s3Client: client, retentionDays: ${RETENTION}, readLocal: false }).run(() => void records++, { commitIntervalMs: Infinity });
-    console.log(JSON.stringify({ ms: performance.now() - started, records }));`;
+    clearInterval(sampler);
+    console.log(JSON.stringify({ ms: performance.now() - started, records, peak }));`;
   const maxrss = fileURLToPath(new URL('../../../tools/bench/maxrss.cjs', import.meta.url));
   const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, NODE_OPTIONS: `--require=${maxrss}`, BENCH_RSS_FILE: rssFile },
+    env: { ...process.env, NODE_OPTIONS: `--require=${maxrss} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_RSS_FILE: rssFile },
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
   const catchUp = JSON.parse(output.trim().split('\n').at(-1));
   const rss = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  const at = (bytes) => (bytes / 2 ** 20).toFixed(0);
   console.log(
-    `catch-up: ${catchUp.records} records in ${(catchUp.ms / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; state ${(dirBytes(join(work, 'catchup-state')) / 2 ** 20).toFixed(1)} MiB (${readdirSync(join(work, 'catchup-state'), { recursive: true }).join(' ')})`,
+    `catch-up: ${catchUp.records} records in ${(catchUp.ms / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB (sampled peak: JS heap ${at(catchUp.peak.heapUsed)} of ${at(catchUp.peak.heapTotal)} MiB used, array buffers ${at(catchUp.peak.arrayBuffers)} MiB); state ${(dirBytes(join(work, 'catchup-state')) / 2 ** 20).toFixed(1)} MiB (${readdirSync(join(work, 'catchup-state'), { recursive: true }).join(' ')})`,
   );
   const next = performance.now();
   await createConsumer({
@@ -178,12 +206,19 @@ function report(runs, stages) {
   const h = median(runs.history.map((r) => r.ms));
   const e = median(runs.empty.map((r) => r.ms));
   const l = median(runs.long.map((r) => r.ms));
+  // The consumer's own time: wall minus the time spent waiting on S3 (moto) in the same run.
+  const own = (rs) => median(rs.map((r) => r.ms - r.s3));
+  const [ho, eo, lo] = [own(runs.history), own(runs.empty), own(runs.long)];
+  const s3ms = (rs) => median(rs.map((r) => r.s3)).toFixed(0);
   const mib = (dir) => (dirBytes(dir) / 2 ** 20).toFixed(1);
   console.log(`history ${(stages.history.bytes / 2 ** 20).toFixed(0)} MiB, dedup windows ${RETENTION} and ${LONG_RETENTION} days`);
   console.log(
     `daily:    100 new fetches: ${h.toFixed(0)} ms on the history vs ${e.toFixed(0)} ms on none (${(h / e).toFixed(2)}x); runs ${runs.history.map((r) => r.ms.toFixed(0)).join('/')} vs ${runs.empty.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${RETENTION}`)} MiB`,
   );
   console.log(
-    `daily, ${LONG_RETENTION}-day window: ${l.toFixed(0)} ms (${(l / e).toFixed(2)}x none); runs ${runs.long.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${LONG_RETENTION}`)} MiB`,
+    `          of which S3 (moto) ${s3ms(runs.history)} vs ${s3ms(runs.empty)} ms; consumer's own time ${ho.toFixed(0)} vs ${eo.toFixed(0)} ms (${(ho / eo).toFixed(2)}x)`,
+  );
+  console.log(
+    `daily, ${LONG_RETENTION}-day window: ${l.toFixed(0)} ms (${(l / e).toFixed(2)}x none), own time ${lo.toFixed(0)} ms (${(lo / eo).toFixed(2)}x); runs ${runs.long.map((r) => r.ms.toFixed(0)).join('/')} ms; state ${mib(`${stages.history.stateDir}-${LONG_RETENTION}`)} MiB`,
   );
 }
