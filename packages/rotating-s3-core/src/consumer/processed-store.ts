@@ -29,7 +29,7 @@ export interface RunRef {
 }
 
 /** New keys kept in memory before they are written out as a run file of today (bounds a catch-up's memory). */
-export const SPILL_KEYS = 262_144;
+export const SPILL_KEYS = 131_072;
 const FETCH_BIT = 0x80000000;
 /** Files of one size tier of today merged into one. */
 const TODAY_FILES = 4;

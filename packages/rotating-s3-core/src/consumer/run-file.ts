@@ -138,7 +138,7 @@ function writeAll(fd: number, bytes: Buffer): void {
 export class BlockCache {
   private readonly blocks = new Map<number, Uint32Array>();
   private bytes = 0;
-  constructor(private readonly limit = 8 * 2 ** 20) {}
+  constructor(private readonly limit = 4 * 2 ** 20) {}
 
   get(id: number): Uint32Array | undefined {
     return this.blocks.get(id);
