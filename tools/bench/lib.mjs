@@ -107,3 +107,33 @@ export function table(title, header, rows) {
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [`\n${title}\n`, line(all[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...all.slice(1).map(line)].join('\n');
 }
+
+/**
+ * The consumer benches' history (consumer section of run.mjs, consumer-window.mjs): DAYS daily objects
+ * ending on LAST_DAY, each upload FETCHES fetches of 20 records of ~500 bytes (~10 KB per fetch).
+ * `uploadsPerDay(mib)` sizes the days so the whole history is ~`mib` MiB.
+ */
+export const HISTORY = { DAYS: 30, FETCHES: 25, LAST_DAY: '2026-11-28' };
+const HISTORY_NOTE = 'x'.repeat(440);
+export const historyDays = Array.from({ length: HISTORY.DAYS }, (_, d) =>
+  new Date(Date.parse(`${HISTORY.LAST_DAY}T12:00:00Z`) - (HISTORY.DAYS - 1 - d) * 86_400_000).toISOString().slice(0, 10),
+);
+/** Upload `u` (0-based) of `date`, as an UploadBatch for applyUpload. */
+export const historyBatch = (date, u) => ({
+  stage: 'bench',
+  timezone: 'America/New_York',
+  date,
+  uploadTimestamp: `${date}T11:00:00.000-05:00`,
+  fetches: Array.from({ length: HISTORY.FETCHES }, (_, f) => {
+    const n = u * HISTORY.FETCHES + f + 1;
+    return {
+      fetch_id: `${date}-${n}`,
+      fetch_number: n,
+      timestamp: `${date}T10:00:00.000-05:00`,
+      records: 20,
+      data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: HISTORY_NOTE })) },
+    };
+  }),
+});
+export const uploadsPerDay = (mib) =>
+  Math.max(1, Math.round((mib * 1024 * 1024) / HISTORY.DAYS / Buffer.byteLength(JSON.stringify(historyBatch(HISTORY.LAST_DAY, 0)))));

@@ -34,7 +34,20 @@ import { promisify } from 'node:util';
 import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { applyUpload, createConsumer, createStageLogger, dailyObjectKey, fixedClock, serializeDailyObject } from '@rotating-s3/core';
 import { benchStartup } from './startup.mjs';
-import { CREDS, bucket, median, mib, s3, startCountingProxy, startMoto, table } from './lib.mjs';
+import {
+  CREDS,
+  HISTORY,
+  bucket,
+  historyBatch,
+  historyDays,
+  median,
+  mib,
+  s3,
+  startCountingProxy,
+  startMoto,
+  table,
+  uploadsPerDay as historyUploadsPerDay,
+} from './lib.mjs';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -266,29 +279,10 @@ try {
     // A consumer run that finds 100 new fetches, on top of a large history it already processed vs on a
     // stage with no history: the cost of a run should follow what is new, not what the day(s) hold.
     const HISTORY_MIB = Number(process.env.BENCH_CONSUMER_MIB ?? 1024);
-    const DAYS = 30;
-    const FETCHES = 25; // per upload, as fetchLimit
-    const RECORD = 'x'.repeat(440); // 20 records of ~500 bytes: ~10 KB per fetch
-    const lastDay = '2026-11-28';
-    const days = Array.from({ length: DAYS }, (_, d) => new Date(Date.parse(`${lastDay}T12:00:00Z`) - (DAYS - 1 - d) * 86_400_000).toISOString().slice(0, 10));
-    const batch = (date, u) => ({
-      stage: 'bench',
-      timezone: 'America/New_York',
-      date,
-      uploadTimestamp: `${date}T11:00:00.000-05:00`,
-      fetches: Array.from({ length: FETCHES }, (_, f) => {
-        const n = u * FETCHES + f + 1;
-        return {
-          fetch_id: `${date}-${n}`,
-          fetch_number: n,
-          timestamp: `${date}T10:00:00.000-05:00`,
-          records: 20,
-          data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: RECORD })) },
-        };
-      }),
-    });
-    const uploadBytes = Buffer.byteLength(JSON.stringify(batch(lastDay, 0)));
-    const uploadsPerDay = Math.max(1, Math.round((HISTORY_MIB * 1024 * 1024) / DAYS / uploadBytes));
+    const { DAYS, FETCHES, LAST_DAY: lastDay } = HISTORY;
+    const days = historyDays;
+    const batch = historyBatch;
+    const uploadsPerDay = historyUploadsPerDay(HISTORY_MIB);
     const stageOf = (name) => ({
       stage: 'bench',
       bucket: name,
@@ -346,11 +340,11 @@ try {
         for (let u = 0; u < 4; u++) object = applyUpload(object, batch(lastDay, setup.next++)).object;
         setup.objects.set(lastDay, object);
         await put(setup.config, lastDay, object);
-        // The processed-ID state: the JSON file plus the consumer's run files beside it.
+        const run = await timedConsumerRun(setup.consumer);
+        // The processed-ID state after the run: the JSON file plus the consumer's run files beside it.
         const store = join(setup.stateDir, 'bench_bench.processed');
         const runFiles = existsSync(store) ? readdirSync(store).reduce((n, f) => n + statSync(join(store, f)).size, 0) : 0;
-        const stateBytes = statSync(join(setup.stateDir, 'bench_processed_fetch_ids.json')).size + runFiles;
-        runs[kind].push({ ...(await timedConsumerRun(setup.consumer)), state_bytes: stateBytes });
+        runs[kind].push({ ...run, state_bytes: statSync(join(setup.stateDir, 'bench_processed_fetch_ids.json')).size + runFiles });
       }
     }
     const pick = (kind) => {

@@ -23,8 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startMoto } from '../../../tools/bench/lib.mjs';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HISTORY, historyBatch, historyDays, median, s3 as s3Client, startMoto, uploadsPerDay as historyUploadsPerDay } from '../../../tools/bench/lib.mjs';
 import { applyUpload, createConsumer, dailyObjectKey, fixedClock, serializeDailyObject } from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -33,38 +33,13 @@ const MIB = option('--mib', 1024);
 const RETENTION = option('--retention', 8);
 const LONG_RETENTION = option('--long-retention', 30);
 const CATCH_UP_ONLY = args.includes('--catch-up-only');
-const DAYS = 30;
-const FETCHES = 25;
-const RECORD = 'x'.repeat(440);
-const lastDay = '2026-11-28';
-const days = Array.from({ length: DAYS }, (_, d) => new Date(Date.parse(`${lastDay}T12:00:00Z`) - (DAYS - 1 - d) * 86_400_000).toISOString().slice(0, 10));
-const batch = (date, u) => ({
-  stage: 'bench',
-  timezone: 'America/New_York',
-  date,
-  uploadTimestamp: `${date}T11:00:00.000-05:00`,
-  fetches: Array.from({ length: FETCHES }, (_, f) => {
-    const n = u * FETCHES + f + 1;
-    return {
-      fetch_id: `${date}-${n}`,
-      fetch_number: n,
-      timestamp: `${date}T10:00:00.000-05:00`,
-      records: 20,
-      data: { matches: Array.from({ length: 20 }, (_, r) => ({ match_id: `${date}-${n}-${r}`, note: RECORD })) },
-    };
-  }),
-});
-const uploadsPerDay = Math.max(1, Math.round((MIB * 1024 * 1024) / DAYS / Buffer.byteLength(JSON.stringify(batch(lastDay, 0)))));
+const { FETCHES, LAST_DAY: lastDay } = HISTORY;
+const days = historyDays;
+const batch = historyBatch;
+const uploadsPerDay = historyUploadsPerDay(MIB);
 
 const moto = await startMoto();
-const client = new S3Client({
-  endpoint: moto.endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const client = s3Client(moto.endpoint);
 /**
  * Time spent in S3 calls during a timed run: `send` until the response body is fully received (a GET's
  * body is read into memory here, then handed to the consumer as a stream), so wall − S3 is the consumer's own time.
@@ -83,7 +58,6 @@ client.send = async (command, ...rest) => {
   }
 };
 const work = mkdtempSync(join(tmpdir(), 'rs3-consumer-window-'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** Bytes of the processed-ID file and the run files beside it (locks aside). */
 const dirBytes = (dir) =>
   readdirSync(dir, { withFileTypes: true })
