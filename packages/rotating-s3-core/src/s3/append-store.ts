@@ -35,7 +35,15 @@ import type { DurableFs } from '../local/durable-fs.js';
 import { systemClock } from '../time/clock.js';
 import { copySource, createCapabilityCache, newProbeKey, probeConditionalPut, probeMultipart, type Capabilities } from './capabilities.js';
 import { headDailyObject, readDailyTail, type Found } from './daily-tail.js';
-import { fetchIdDigest, knownFetchDigests, serializeAppendedTail, uploadIdOf, type DailyMetadata, type UploadBatch, type UploadEntry } from './daily-object.js';
+import {
+  batchUploadId,
+  fetchIdDigest,
+  knownFetchDigests,
+  serializeAppendedTail,
+  type DailyMetadata,
+  type UploadBatch,
+  type UploadEntry,
+} from './daily-object.js';
 import { readDailyObjectWithEtag, rewriteOnce, type AppendOutcome, type DailyObjectStore } from './daily-store.js';
 import { httpStatusOf, isConditionFailure, toS3Error } from './errors.js';
 import { acquireLease, type Lease } from './lease.js';
@@ -141,13 +149,7 @@ export function createAppendStore(options: AppendStoreOptions): DailyObjectStore
         `daily object s3://${bucket}/${key} says date ${metadata.date}, expected ${batch.date}; move it aside — nothing was overwritten`,
       );
     }
-    const uploadId =
-      batch.uploadId ??
-      uploadIdOf(
-        batch.stage,
-        batch.date,
-        batch.fetches.map((f) => f.fetch_id),
-      );
+    const uploadId = batchUploadId(batch);
     const earlier = metadata.upload_ids?.indexOf(uploadId) ?? -1;
     if (earlier >= 0) return { key, uploadSequence: earlier + 1, uploadId, applied: false, fetches: 0, records: 0, conflicts: attempt };
     // The same fetch id may have been uploaded by another host: only the full object can tell exactly.

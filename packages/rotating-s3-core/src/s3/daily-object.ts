@@ -92,6 +92,18 @@ export function uploadIdOf(stage: string, date: string, fetchIds: readonly strin
     .slice(0, 20);
 }
 
+/** The id a batch is uploaded under: the writer's (kept across retries), else derived from its fetch ids. */
+export function batchUploadId(batch: Pick<UploadBatch, 'stage' | 'date' | 'fetches' | 'uploadId'>): string {
+  return (
+    batch.uploadId ??
+    uploadIdOf(
+      batch.stage,
+      batch.date,
+      batch.fetches.map((f) => f.fetch_id),
+    )
+  );
+}
+
 /** Returns a description of the first violated invariant, or undefined when the object is well formed. */
 export function validateDailyObject(value: unknown, date: string): string | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
@@ -159,13 +171,7 @@ export function applyUpload(existing: DailyObject | undefined, batch: UploadBatc
   for (const upload of existing?.uploads ?? []) {
     for (const fetch of upload.fetch_data) present.set(fetch.fetch_id, upload.upload_sequence);
   }
-  const uploadId =
-    batch.uploadId ??
-    uploadIdOf(
-      batch.stage,
-      batch.date,
-      batch.fetches.map((f) => f.fetch_id),
-    );
+  const uploadId = batchUploadId(batch);
   const earlier = existing?.daily_metadata.upload_ids?.indexOf(uploadId) ?? -1;
   const fresh = earlier >= 0 ? [] : batch.fetches.filter((f) => !present.has(f.fetch_id));
   const alreadyPresent = batch.fetches.filter((f) => earlier >= 0 || present.has(f.fetch_id)).map((f) => f.fetch_id);
