@@ -1,22 +1,11 @@
-/** Options of the `stage` generator; see schema.json for defaults and prompts. */
-export interface StageGeneratorSchema {
+import type { StageEntry } from './stages-config';
+
+/**
+ * Options of the `stage` generator; see schema.json for defaults and prompts. The stage fields are those
+ * of a `stages.config.json` entry (stages-config.ts), each optional here; `name` is the entry's `stage`.
+ */
+export interface StageGeneratorSchema extends Partial<Omit<StageEntry, 'stage'>> {
   name: string;
-  fetchLimit?: number;
-  timezone?: string;
-  recordsPath?: string;
-  recordIdField?: string;
-  recordType?: string;
-  bucket?: string;
-  prefix?: string;
-  localDir?: string;
-  forcePathStyle?: boolean;
-  sse?: string;
-  sseKmsKeyId?: string;
-  storageClass?: string;
-  expectedBucketOwner?: string;
-  maxPendingAge?: string;
-  payloadLayout?: 'pretty' | 'compact';
-  description?: string;
   overwrite?: boolean;
   skipInstall?: boolean;
   skipFormat?: boolean;
