@@ -10,6 +10,16 @@ import { silentOpsLog as silentOpsLogForTests } from '../src/logger/ops-log.js';
 import { getTestS3 } from '@rotating-s3/test-harness';
 import { SettableClock, createTestStage, payload } from './support.js';
 
+/** An S3 client whose endpoint refuses connections, tried once: S3 down. */
+const unreachableS3 = () =>
+  new S3Client({
+    endpoint: 'http://127.0.0.1:9',
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
+
 describe('stage logger against a real S3 server', () => {
   it('numbers fetches continuously across three rotations and restarts at 1 after local midnight', async () => {
     const stage = await createTestStage({ fetchLimit: 3 });
@@ -48,13 +58,7 @@ describe('stage logger against a real S3 server', () => {
     const stage = await createTestStage({ fetchLimit: 4 });
     const clock = new SettableClock('2026-11-29T04:59:58Z');
     // An unreachable S3 at midnight keeps the old day's fetch pending; the next rotation splits by date.
-    const down = new S3Client({
-      endpoint: 'http://127.0.0.1:9',
-      region: 'us-east-1',
-      forcePathStyle: true,
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const down = unreachableS3();
     const offline = createStageLogger(stage.config, { clock, s3Client: down, opsLog: silentOpsLogForTests });
     await offline.logFetch(payload(1));
     clock.set('2026-11-29T05:00:02Z');
@@ -75,13 +79,7 @@ describe('stage logger against a real S3 server', () => {
   it('keeps the fetch and reports upload_error when S3 is unreachable, then the next flush uploads it', async () => {
     const stage = await createTestStage({ fetchLimit: 1 });
     const clock = new SettableClock('2026-11-28T15:00:00Z');
-    const down = new S3Client({
-      endpoint: 'http://127.0.0.1:9',
-      region: 'us-east-1',
-      forcePathStyle: true,
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const down = unreachableS3();
     const r = await createStageLogger(stage.config, { clock, s3Client: down, opsLog: silentOpsLogForTests }).logFetch(payload(1));
     expect(r).toMatchObject({ fetch_number: 1, pending: 1, rotated: false, upload_error: { code: 'E_S3_UNREACHABLE' } });
     expect(readFileSync(logFilePaths(stage.config.localDir, 'merge').log, 'utf8')).toContain('fetch_number=1');
@@ -202,13 +200,7 @@ describe('stage logger against a real S3 server', () => {
   it('sends a backlog left by an outage as uploads of at most fetchLimit fetches', async () => {
     const stage = await createTestStage({ fetchLimit: 3 });
     const clock = new SettableClock('2026-11-28T15:00:00Z');
-    const down = new S3Client({
-      endpoint: 'http://127.0.0.1:9',
-      region: 'us-east-1',
-      forcePathStyle: true,
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const down = unreachableS3();
     const offline = createStageLogger(stage.config, { clock, s3Client: down, opsLog: silentOpsLogForTests, holdLockMs: 0 });
     for (let i = 1; i <= 8; i++) await offline.logFetch(payload(i));
     const flushed = await createStageLogger(stage.config, { clock, s3Client: stage.client, opsLog: silentOpsLogForTests }).flush();
